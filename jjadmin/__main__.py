@@ -1,0 +1,5 @@
+"""`python -m jjadmin`."""
+
+from jjadmin.cli import main
+
+main()

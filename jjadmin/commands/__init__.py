@@ -1,0 +1,1 @@
+"""Typer sub-apps: parse, call one service, render."""

@@ -1,0 +1,31 @@
+"""Shared Annotated option aliases (hf style)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="跳过确认")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="只校验并报告，不写入")]
+SkipInvalidOpt = Annotated[
+    bool, typer.Option("--skip-invalid", help="写入有效行，跳过错误行（仍以退出码 1 结束）")
+]
+ErrorsToOpt = Annotated[
+    Path | None, typer.Option("--errors-to", help="把被拒绝的行写入该 .xlsx，改正后可直接再导入")
+]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="工作表名称（默认第一个可见工作表）")]
+FileArg = Annotated[Path, typer.Argument(help="文件（.xlsx 或 .csv）")]
+OutArg = Annotated[Path, typer.Argument(help="输出文件（.xlsx 或 .csv）")]
+FormatOpt = Annotated[str | None, typer.Option("--format", help="xlsx 或 csv（默认按扩展名）")]
+LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=100000, help="最多显示条数")]
+OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="跳过前 N 条")]
+PeriodOpt = Annotated[str, typer.Option("--period", help="期数，如 2601")]
+SchoolOpt = Annotated[str | None, typer.Option("--school", help="学校代码")]
+DistrictOpt = Annotated[str | None, typer.Option("--district", help="区代码")]
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")
+]
+ShowIdOpt = Annotated[bool, typer.Option("--show-id", help="显示完整身份证号（需已短信验证）")]

@@ -1,0 +1,49 @@
+"""Prompts only with a TTY; otherwise raise a usage error that names the option."""
+
+from __future__ import annotations
+
+import sys
+
+from jjadmin.errors import UsageError
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def ask_password(message: str, *, option: str = "--password-stdin") -> str:
+    if not interactive():
+        raise UsageError("没有终端可提示输入密码", hint=f"使用 {option} 从标准输入提供密码")
+    import questionary
+
+    answer = questionary.password(message).ask()
+    if answer is None:
+        raise UsageError("已取消")
+    return str(answer)
+
+
+def ask_text(message: str, *, option: str) -> str:
+    if not interactive():
+        raise UsageError(f"没有终端可提示输入：{message}", hint=f"使用 {option} 提供该值")
+    import questionary
+
+    answer = questionary.text(message).ask()
+    if answer is None:
+        raise UsageError("已取消")
+    return str(answer)
+
+
+def confirm(message: str, *, yes: bool) -> None:
+    if yes:
+        return
+    if not interactive():
+        raise UsageError(f"需要确认：{message}", hint="确认无误后加 --yes 重新运行")
+    import questionary
+
+    if not questionary.confirm(message, default=False).ask():
+        raise UsageError("已取消")
+
+
+def read_stdin_line() -> str:
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")

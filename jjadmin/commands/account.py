@@ -1,0 +1,156 @@
+"""`jjadmin account`: add, list, disable, unlock, passwd, phone, token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from jjadmin.commands._context import output, service_context
+from jjadmin.commands._options import JsonOpt, PasswordStdinOpt
+from jjadmin.commands._output import Col
+from jjadmin.commands._prompt import ask_password, ask_text, read_stdin_line
+
+app = typer.Typer(help="管理员账号（实名、绑定手机）", no_args_is_help=True)
+
+ACCOUNT_COLUMNS = [
+    Col("username", "用户名"),
+    Col("name", "姓名"),
+    Col("role", "角色"),
+    Col("mobile", "手机"),
+    Col("district_code", "区"),
+    Col("school_code", "学校代码"),
+    Col("institution", "机构"),
+    Col("disabled", "停用"),
+    Col("locked", "锁定"),
+]
+
+
+@app.command("add")
+def account_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="用户名")],
+    role: Annotated[str, typer.Option("--role", help="city|district|institution|school|system")],
+    name: Annotated[str, typer.Option("--name", help="姓名（实名）")],
+    mobile: Annotated[str, typer.Option("--mobile", help="绑定手机")],
+    district: Annotated[str | None, typer.Option("--district", help="区代码")] = None,
+    school: Annotated[str | None, typer.Option("--school", help="学校代码")] = None,
+    institution: Annotated[str | None, typer.Option("--institution", help="机构名称")] = None,
+    password_stdin: PasswordStdinOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """新增本单位或下级单位的管理员账号。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import accounts
+
+    password = read_stdin_line() if password_stdin else ask_password(f"为 {username} 设置密码")
+    view = accounts.add_account(
+        service_context(ctx),
+        username=username,
+        role=role,
+        name=name,
+        mobile=mobile,
+        password=password,
+        district=district,
+        school=school,
+        institution=institution,
+    )
+    out.result(f"已创建账号 {view.username}（{view.name}）", username=view.username, role=view.role)
+
+
+@app.command("list")
+def account_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """列出管辖范围内的管理员账号。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import accounts
+
+    rows = accounts.list_accounts(service_context(ctx))
+    out.table(rows, ACCOUNT_COLUMNS, title="管理员账号")
+
+
+@app.command("disable")
+def account_disable(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
+    """停用账号（其会话与令牌立即失效）。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import accounts
+
+    accounts.disable_account(service_context(ctx), username)
+    out.result(f"已停用账号 {username}", username=username)
+
+
+@app.command("unlock")
+def account_unlock(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
+    """解锁因连续输错密码被锁定的账号。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import accounts
+
+    accounts.unlock_account(service_context(ctx), username)
+    out.result(f"已解锁账号 {username}", username=username)
+
+
+@app.command("passwd")
+def account_passwd(
+    ctx: typer.Context, password_stdin: PasswordStdinOpt = False, as_json: JsonOpt = False
+) -> None:
+    """修改本账号密码（--password-stdin：第一行原密码，第二行新密码）。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import accounts
+
+    if password_stdin:
+        old, new = read_stdin_line(), read_stdin_line()
+    else:
+        old, new = ask_password("原密码"), ask_password("新密码")
+    accounts.change_password(service_context(ctx), old=old, new=new)
+    out.result("密码已修改")
+
+
+@app.command("phone")
+def account_phone(
+    ctx: typer.Context,
+    mobile: Annotated[str, typer.Argument(help="新手机号")],
+    code: Annotated[str | None, typer.Option("--code", help="新手机收到的验证码")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """重新绑定手机：先发送验证码到新号码，再用 --code 确认。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.rules.ids import normalize_mobile
+    from jjadmin.services import verification
+
+    sc = service_context(ctx)
+    number = normalize_mobile(mobile)
+    if code is None:
+        sent = verification.send_phone_code(sc, number)
+        from jjadmin.commands._prompt import interactive
+
+        if not interactive() or as_json:
+            out.result(
+                f"验证码已发送到 {sent.mobile_masked}，请用 --code 确认",
+                mobile=sent.mobile_masked,
+                expires_at=sent.expires_at,
+                confirmed=False,
+            )
+            return
+        code = ask_text("新手机收到的验证码", option="--code")
+    verification.confirm_phone(sc, number, code)
+    out.result("手机已重新绑定", confirmed=True)
+
+
+@app.command("token")
+def account_token(
+    ctx: typer.Context,
+    username: str,
+    days: Annotated[int, typer.Option("--days", help="有效天数")] = 365,
+    as_json: JsonOpt = False,
+) -> None:
+    """为账号签发自动化令牌（设置为 JJADMIN_TOKEN；只显示一次）。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import accounts
+
+    issued = accounts.issue_token(service_context(ctx), username, days=days)
+    if as_json:
+        out.emit(
+            {"token": issued.token, "username": issued.username, "expires_at": issued.expires_at}
+        )
+        return
+    out.line(issued.token)
+    out.hint(f"令牌只显示这一次；有效至 {issued.expires_at:%Y-%m-%d}。用法：export JJADMIN_TOKEN=…")

@@ -1,0 +1,196 @@
+"""Engine, sessions, locks and migrations for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from jjadmin.errors import JjadminError, NotFound, UsageError
+
+
+class DatabaseUnavailable(JjadminError):
+    """The database cannot be reached or written (exit 10, one clear line)."""
+
+    exit_code = 10
+    code = "database-unavailable"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for memory / other backends."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def check_url(url: str) -> str:
+    """Validate a database URL: SQLite file or PostgreSQL via psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UsageError(
+            f"数据库地址格式不正确：{url}",
+            hint="示例：sqlite:///path/jjadmin.db 或 postgresql+psycopg://user@host:5432/dbname",
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise UsageError(f"不支持的数据库类型：{backend}（仅支持 SQLite 与 PostgreSQL）")
+    if backend == "postgresql" and parsed.get_driver_name() not in ("psycopg", "psycopg2"):
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def make_engine(url: str, *, create: bool = False, echo: bool = False) -> Engine:
+    """Engine with our SQLite pragmas (WAL, FULL sync, FKs, busy timeout, BEGIN IMMEDIATE).
+
+    Raises NotFound when a SQLite file does not exist and `create` is False.
+    """
+    url = check_url(url)
+    path = sqlite_path(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if make_url(url).get_backend_name() == "sqlite":
+        if path is not None:
+            if not path.exists() and not create:
+                raise NotFound(
+                    f"数据库文件不存在：{path}", hint="先运行 jjadmin db init 创建数据库"
+                )
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs["poolclass"] = StaticPool
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, **kwargs)
+        _install_sqlite_events(engine, memory=path is None)
+        return engine
+    kwargs["pool_pre_ping"] = False
+    kwargs["connect_args"] = {"connect_timeout": 5}
+    return create_engine(url, **kwargs)
+
+
+def _install_sqlite_events(engine: Engine, *, memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def read_engine(engine: Engine) -> Engine:
+    """An engine view whose transactions do not take SQLite's write lock (reads only)."""
+    if is_sqlite(engine):
+        return engine.execution_options(sqlite_begin="DEFERRED")
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlmodel import Session as SQLModelSession
+
+    return sessionmaker(engine, class_=SQLModelSession, expire_on_commit=False)
+
+
+def lock_key(name: str) -> int:
+    """A stable 63-bit key for PostgreSQL advisory locks."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def try_unit_lock(session: Session, name: str) -> bool:
+    """Take a transaction-scoped lock for one unit (released on commit, rollback or death).
+
+    SQLite: the write transaction (BEGIN IMMEDIATE) already serialises writers, and the OS
+    releases it when a process dies. PostgreSQL: pg_try_advisory_xact_lock.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return True
+    got = session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_key(name)})
+    return bool(got.scalar())
+
+
+@contextmanager
+def connect_checked(engine: Engine) -> Iterator[None]:
+    """Turn driver connection errors into one clear Chinese line."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        raise DatabaseUnavailable(describe_db_error(engine, exc)) from exc
+    yield
+
+
+def describe_db_error(engine: Engine, exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
+    where = engine.url.render_as_string(hide_password=True)
+    low = text_.lower()
+    if "readonly" in low or "read-only" in low:
+        return f"数据库文件只读，无法写入：{where}"
+    if "unable to open" in low:
+        return f"无法打开数据库文件：{where}"
+    if "no such table" in low or ("relation" in low and "does not exist" in low):
+        return f"数据库尚未初始化（先运行 jjadmin db init）：{where}"
+    if "locked" in low:
+        return f"数据库正忙（被其他进程锁定），请稍后重试：{where}"
+    return f"无法连接数据库 {where}：{text_}"
+
+
+def migrations_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Upgrade the schema to head; returns (revision before, head). Idempotent."""
+    from alembic import command
+
+    cfg = migrations_config(engine)
+    before = current_revision(engine)
+    command.upgrade(cfg, "head")
+    return before, head_revision(engine)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrations_config(engine))
+    head = script.get_current_head()
+    assert head is not None
+    return head

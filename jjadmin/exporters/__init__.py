@@ -1,0 +1,1 @@
+"""Exporters: rows → xlsx/csv files, import templates and error workbooks (SPEC §5)."""

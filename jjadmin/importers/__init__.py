@@ -1,0 +1,1 @@
+"""Spreadsheet importers: xlsx/csv files → validated rows and RowIssues (SPEC §5)."""

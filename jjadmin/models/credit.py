@@ -1,0 +1,78 @@
+"""Credit hours: earned records, declarations, review rounds, attachments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import LargeBinary, Numeric
+from sqlmodel import Field, SQLModel
+
+from jjadmin.models.base import TZDateTime
+
+
+class Attachment(SQLModel, table=True):
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=200)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    content: bytes = Field(sa_type=LargeBinary)
+    uploaded_by: int | None = Field(default=None, foreign_key="account.id")
+    uploaded_at: datetime = Field(sa_type=TZDateTime)
+
+
+class CreditDeclaration(SQLModel, table=True):
+    """学时申报: personal declaration → school first review → district final review."""
+
+    __tablename__ = "credit_declaration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    teacher_id: int = Field(foreign_key="teacher.id", index=True)
+    year: int = Field(index=True)
+    project_name: str = Field(max_length=200)
+    institution: str = Field(max_length=200)
+    start_date: date
+    end_date: date
+    hours: Decimal = Field(sa_type=Numeric(7, 1))
+    hour_type: str = Field(max_length=10)
+    attachment_id: int | None = Field(default=None, foreign_key="attachment.id")
+    state: str = Field(default="submitted", max_length=16, index=True)
+    round: int = Field(default=1)
+    declared_by: int | None = Field(default=None, foreign_key="account.id")
+    declared_at: datetime = Field(sa_type=TZDateTime)
+    updated_at: datetime = Field(sa_type=TZDateTime)
+
+
+class CreditReview(SQLModel, table=True):
+    __tablename__ = "credit_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    declaration_id: int = Field(foreign_key="credit_declaration.id", index=True)
+    round: int
+    level: str = Field(max_length=10)  # school (初审) | district (终审)
+    decision: str = Field(max_length=10)  # approve | return
+    reason: str | None = Field(default=None, max_length=500)
+    reviewer_id: int | None = Field(default=None, foreign_key="account.id")
+    reviewed_at: datetime = Field(sa_type=TZDateTime)
+
+
+class CreditRecord(SQLModel, table=True):
+    """Hours credited to a teacher's year (from a passed grade, a declaration or ability)."""
+
+    __tablename__ = "credit_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    teacher_id: int = Field(foreign_key="teacher.id", index=True)
+    year: int = Field(index=True)
+    hours: Decimal = Field(sa_type=Numeric(7, 1))
+    hour_type: str = Field(max_length=10)
+    training_level: str | None = Field(default=None, max_length=10)
+    source: str = Field(max_length=12)  # grade | declaration | ability
+    grade_id: int | None = Field(default=None, foreign_key="grade.id", unique=True)
+    declaration_id: int | None = Field(
+        default=None, foreign_key="credit_declaration.id", unique=True
+    )
+    title: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=TZDateTime)

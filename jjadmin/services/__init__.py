@@ -1,0 +1,1 @@
+"""Use cases: authorisation, validation against DB state, transactions, audit."""

@@ -1,0 +1,401 @@
+"""Operator accounts: bootstrap, add, list, disable, unlock, password, phone, tokens."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from jjadmin.errors import Conflict, InputRejected, NotAuthenticated, NotFound, PermissionDenied
+from jjadmin.models import Account, AuthToken, District, School, Teacher
+from jjadmin.rules.enums import districts
+from jjadmin.rules.ids import mask_mobile, normalize_mobile
+from jjadmin.services import audit
+from jjadmin.services.auth import hash_password, token_digest, verify_password
+from jjadmin.services.context import BOOTSTRAP, ROLE_NAMES, Actor, ServiceContext
+from jjadmin.services.scope import OUT_OF_SCOPE, get_school
+
+OPERATOR_ROLES = ("city", "district", "institution", "school", "system")
+MIN_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class AccountView:
+    username: str
+    role: str
+    name: str
+    mobile: str | None
+    district_code: str | None
+    school_code: str | None
+    institution: str | None
+    disabled: bool
+    locked: bool
+    created_at: datetime
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InputRejected(f"密码至少 {MIN_PASSWORD} 位")
+    if password.isdigit() or password.isalpha():
+        raise InputRejected("密码需同时包含字母和数字")
+
+
+def seed_districts(session: Session) -> int:
+    """Insert the city's districts (idempotent); returns how many were added."""
+    have = set(session.execute(select(District.code)).scalars())
+    added = 0
+    for code, name in districts().items():
+        if code not in have:
+            session.add(District(code=code, name=name))
+            added += 1
+    return added
+
+
+def has_accounts(ctx: ServiceContext) -> bool:
+    with ctx.reading() as session:
+        return bool(session.execute(select(func.count()).select_from(Account)).scalar_one())
+
+
+def bootstrap(
+    ctx: ServiceContext,
+    *,
+    username: str | None,
+    name: str | None,
+    mobile: str | None,
+    password: str | None,
+) -> str | None:
+    """Seed districts; create the first city account when none exists. Returns its username."""
+    with ctx.transaction() as session:
+        seed_districts(session)
+        if session.execute(select(func.count()).select_from(Account)).scalar_one():
+            return None
+        if not username or not password:
+            raise InputRejected(
+                "首次初始化需要创建市级管理员账号",
+                hint="jjadmin db init --admin 用户名 --name 姓名 --mobile 手机号 --password-stdin",
+            )
+        check_password_strength(password)
+        account = Account(
+            username=username.strip(),
+            role="city",
+            name=(name or username).strip(),
+            mobile=normalize_mobile(mobile) if mobile else None,
+            password_hash=hash_password(password),
+            created_at=ctx.now,
+        )
+        session.add(account)
+        audit.record(
+            session,
+            BOOTSTRAP,
+            ctx.now,
+            "account.add",
+            "account",
+            account.username,
+            after={"role": "city", "name": account.name},
+        )
+        return account.username
+
+
+def _can_manage(session: Session, actor: Actor, target: Account) -> bool:
+    """Same unit or below (SPEC §3)."""
+    if actor.role == "city":
+        return True
+    if actor.role == "district":
+        if target.role == "district":
+            return target.district_code == actor.district_code
+        if target.role in ("school", "teacher") and target.school_id is not None:
+            school = session.get(School, target.school_id)
+            return school is not None and school.district_code == actor.district_code
+        return False
+    if actor.has_role("school"):
+        return target.role in ("school", "teacher") and target.school_id == actor.acting_school_id
+    if actor.role == "institution":
+        return target.role == "institution" and target.institution == actor.institution
+    return False
+
+
+def add_account(
+    ctx: ServiceContext,
+    *,
+    username: str,
+    role: str,
+    name: str,
+    mobile: str,
+    password: str,
+    district: str | None = None,
+    school: str | None = None,
+    institution: str | None = None,
+) -> AccountView:
+    """Create an operator account in the actor's unit or below.
+
+    Raises InputRejected (bad values), PermissionDenied, NotFound (school), Conflict (username).
+    """
+    actor = ctx.require("city", "district", "school", "institution", action="创建管理员账号")
+    if role not in OPERATOR_ROLES:
+        raise InputRejected(f"未知角色：{role}（可选：{'、'.join(OPERATOR_ROLES)}）")
+    username = username.strip()
+    if not username or len(username) > 40 or (len(username) == 14 and username.isdigit()):
+        raise InputRejected("用户名不能为空、不超过 40 个字符，且不能是 14 位学号")
+    if not name.strip():
+        raise InputRejected("管理员账号必须实名（--name 姓名）")
+    mobile = normalize_mobile(mobile)
+    check_password_strength(password)
+    with ctx.transaction() as session:
+        target = Account(
+            username=username,
+            role=role,
+            name=name.strip(),
+            mobile=mobile,
+            password_hash=hash_password(password),
+            created_by=actor.account_id,
+            created_at=ctx.now,
+        )
+        if role == "district":
+            if not district or district not in districts():
+                raise InputRejected(f"区代码不存在：{district}（--district 区代码）")
+            target.district_code = district
+        elif role == "school":
+            if not school:
+                raise InputRejected("学校管理员需指定 --school 学校代码")
+            target.school_id = get_school(session, actor, school).id
+        elif role == "institution":
+            if not institution or not institution.strip():
+                raise InputRejected("培训机构管理员需指定 --institution 机构名称")
+            target.institution = institution.strip()
+        if actor.role != "city" and role in ("city", "system"):
+            raise PermissionDenied(f"只有市级管理员可以创建{ROLE_NAMES[role]}账号")
+        if not _can_manage(session, actor, target):
+            raise PermissionDenied(OUT_OF_SCOPE, hint="只能为本单位或下级单位创建管理员")
+        exists = session.execute(
+            select(Account.id).where(Account.username == username)
+        ).scalar_one_or_none()
+        if exists is not None:
+            raise Conflict(f"用户名已存在：{username}")
+        session.add(target)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            ctx.now,
+            "account.add",
+            "account",
+            username,
+            after={
+                "role": role,
+                "name": target.name,
+                "mobile": mask_mobile(mobile),
+                "district": target.district_code,
+                "school": school,
+                "institution": target.institution,
+            },
+        )
+        return _view(session, target)
+
+
+def _view(session: Session, a: Account) -> AccountView:
+    code = None
+    if a.school_id is not None:
+        code = session.execute(select(School.code).where(School.id == a.school_id)).scalar_one()
+    return AccountView(
+        a.username,
+        a.role,
+        a.name,
+        mask_mobile(a.mobile) if a.mobile else None,
+        a.district_code,
+        code,
+        a.institution,
+        a.disabled,
+        a.locked_at is not None,
+        a.created_at,
+    )
+
+
+def list_accounts(ctx: ServiceContext, *, include_teachers: bool = False) -> list[AccountView]:
+    actor = ctx.require("city", "district", "school", "institution", action="查看管理员账号")
+    with ctx.reading() as session:
+        stmt = select(Account).outerjoin(School, School.id == Account.school_id)
+        if not include_teachers:
+            stmt = stmt.where(Account.role != "teacher")
+        if actor.role == "district":
+            stmt = stmt.where(
+                or_(
+                    Account.district_code == actor.district_code,
+                    School.district_code == actor.district_code,
+                )
+            )
+        elif actor.has_role("school") and actor.role != "city":
+            stmt = stmt.where(
+                Account.school_id == actor.acting_school_id, Account.role.in_(("school", "teacher"))
+            )  # type: ignore[attr-defined]
+        elif actor.role == "institution":
+            stmt = stmt.where(Account.institution == actor.institution)
+        rows = session.execute(stmt.order_by(Account.id)).scalars().all()
+        return [_view(session, a) for a in rows]
+
+
+def _load_managed(session: Session, actor: Actor, username: str) -> Account:
+    account = session.execute(
+        select(Account).where(Account.username == username.strip())
+    ).scalar_one_or_none()
+    if account is None:
+        raise NotFound(f"账号不存在：{username}")
+    if not _can_manage(session, actor, account):
+        raise PermissionDenied(OUT_OF_SCOPE)
+    return account
+
+
+def disable_account(ctx: ServiceContext, username: str) -> None:
+    actor = ctx.require("city", "district", "school", "institution", action="停用账号")
+    with ctx.transaction() as session:
+        account = _load_managed(session, actor, username)
+        if account.id == actor.account_id:
+            raise Conflict("不能停用自己的账号")
+        if account.disabled:
+            raise Conflict(f"账号已停用：{username}")
+        account.disabled = True
+        session.execute(
+            AuthToken.__table__.update()  # type: ignore[attr-defined]
+            .where(AuthToken.account_id == account.id)
+            .values(revoked=True)
+        )
+        audit.record(
+            session,
+            actor,
+            ctx.now,
+            "account.disable",
+            "account",
+            username,
+            before={"disabled": False},
+            after={"disabled": True},
+        )
+
+
+def unlock_account(ctx: ServiceContext, username: str) -> None:
+    """Clear a lock (10 wrong passwords). Raises Conflict when the account is not locked."""
+    actor = ctx.require("city", "district", "school", "institution", action="解锁账号")
+    with ctx.transaction() as session:
+        account = _load_managed(session, actor, username)
+        _unlock(session, ctx, actor, account)
+
+
+def _unlock(session: Session, ctx: ServiceContext, actor: Actor, account: Account) -> None:
+    if account.locked_at is None:
+        raise Conflict(f"账号未被锁定：{account.username}")
+    account.locked_at = None
+    account.failed_logins = 0
+    audit.record(
+        session,
+        actor,
+        ctx.now,
+        "account.unlock",
+        "account",
+        account.username,
+        before={"locked": True},
+        after={"locked": False},
+    )
+
+
+def unlock_teacher(ctx: ServiceContext, learner_no: str) -> None:
+    """Unlock a teacher's login (username = 学号). Raises NotFound, PermissionDenied, Conflict."""
+    actor = ctx.require("city", "district", "school", action="解锁教师账号")
+    with ctx.transaction() as session:
+        teacher = session.execute(
+            select(Teacher).where(Teacher.learner_no == learner_no.strip())
+        ).scalar_one_or_none()
+        if teacher is None:
+            raise NotFound(f"学号不存在：{learner_no}")
+        school = session.get(School, teacher.school_id)
+        assert school is not None
+        from jjadmin.services.scope import school_in_scope
+
+        if not school_in_scope(actor, school):
+            raise PermissionDenied(OUT_OF_SCOPE)
+        account = session.execute(
+            select(Account).where(Account.teacher_id == teacher.id)
+        ).scalar_one_or_none()
+        if account is None:
+            raise Conflict(f"学号 {learner_no} 的账号未被锁定")
+        _unlock(session, ctx, actor, account)
+
+
+def change_password(ctx: ServiceContext, *, old: str, new: str) -> None:
+    actor = ctx.actor
+    check_password_strength(new)
+    with ctx.transaction() as session:
+        account = session.get(Account, actor.account_id)
+        assert account is not None
+        if account.password_hash is None or not verify_password(account.password_hash, old):
+            raise NotAuthenticated("原密码错误")
+        account.password_hash = hash_password(new)
+        audit.record(session, actor, ctx.now, "account.passwd", "account", actor.username)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    username: str
+    expires_at: datetime
+
+
+def issue_token(ctx: ServiceContext, username: str, *, days: int = 365) -> IssuedToken:
+    """An automation token for JJADMIN_TOKEN (the secret is shown once)."""
+    actor = ctx.require("city", "district", "school", "institution", action="创建访问令牌")
+    if not 1 <= days <= 3650:
+        raise InputRejected("--days 应在 1 到 3650 之间")
+    with ctx.transaction() as session:
+        account = _load_managed(session, actor, username)
+        if account.disabled:
+            raise Conflict(f"账号已停用：{username}")
+        token = "jj_" + secrets.token_urlsafe(32)
+        expires = ctx.now + timedelta(days=days)
+        session.add(
+            AuthToken(
+                token_hash=token_digest(token),
+                account_id=account.id or 0,
+                kind="token",
+                created_at=ctx.now,
+                expires_at=expires,
+            )
+        )
+        audit.record(
+            session,
+            actor,
+            ctx.now,
+            "account.token",
+            "account",
+            username,
+            after={"expires_at": expires},
+        )
+        return IssuedToken(token, username, expires)
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    username: str
+    name: str
+    role: str
+    role_name: str
+    district_code: str | None
+    school_code: str | None
+    institution: str | None
+    principal: bool
+    verified_until: datetime | None
+
+
+def whoami(ctx: ServiceContext) -> WhoAmI:
+    a = ctx.actor
+    verified = a.verified_until if a.is_verified(ctx.now) else None
+    return WhoAmI(
+        a.username,
+        a.name,
+        a.role,
+        ROLE_NAMES.get(a.role, a.role),
+        a.district_code,
+        a.school_code,
+        a.institution,
+        a.principal_school_id is not None,
+        verified,
+    )

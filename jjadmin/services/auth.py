@@ -1,0 +1,243 @@
+"""Passwords (argon2id), login with lockout, session and automation tokens, the actor."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jjadmin.errors import AccountLocked, NotAuthenticated
+from jjadmin.models import Account, AuthToken, Principal, School, Teacher
+from jjadmin.services import audit
+from jjadmin.services.context import Actor, ServiceContext
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+MAX_FAILED_LOGINS = 10
+SESSION_HOURS = 8
+LEARNER_NO_LEN = 14
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # argon2id with the library's RFC 9106 defaults
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return _hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def initial_teacher_password(id_number: str) -> str:
+    """A teacher's first password: the last six characters of the ID number (X upper-case)."""
+    return id_number[-6:].upper()
+
+
+def unlock_hint(account: Account) -> str:
+    if account.role == "teacher":
+        return "请联系本校继续教育管理员解锁：jjadmin teacher unlock 学号"
+    if account.role == "school":
+        return "请联系本校其他管理员或所属区培训管理员解锁：jjadmin account unlock 用户名"
+    if account.role in ("district", "institution", "system"):
+        return "请联系市级培训中心管理员解锁：jjadmin account unlock 用户名"
+    return "请联系其他市级培训中心管理员解锁：jjadmin account unlock 用户名"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    username: str
+    name: str
+    role: str
+    expires_at: datetime
+
+
+def _teacher_account(session: Session, username: str, now: datetime) -> Account | None:
+    """A teacher's login account, created on first use (username = 学号)."""
+    if len(username) != LEARNER_NO_LEN or not username.isdigit():
+        return None
+    teacher = session.execute(
+        select(Teacher).where(Teacher.learner_no == username)
+    ).scalar_one_or_none()
+    if teacher is None:
+        return None
+    account = session.execute(
+        select(Account).where(Account.teacher_id == teacher.id)
+    ).scalar_one_or_none()
+    if account is None:
+        account = Account(
+            username=username,
+            role="teacher",
+            name=teacher.name,
+            mobile=teacher.mobile,
+            password_hash=hash_password(initial_teacher_password(teacher.id_number)),
+            teacher_id=teacher.id,
+            school_id=teacher.school_id,
+            created_at=now,
+        )
+        session.add(account)
+        session.flush()
+    return account
+
+
+def login(ctx: ServiceContext, username: str, password: str) -> LoginResult:
+    """Check the password; 10 consecutive failures lock the account.
+
+    Raises NotAuthenticated (wrong user or password), AccountLocked (exit 3).
+    """
+    username = username.strip()
+    failure: Exception | None = None
+    result: LoginResult | None = None
+    with ctx.transaction() as session:
+        account = session.execute(
+            select(Account).where(Account.username == username)
+        ).scalar_one_or_none()
+        if account is None:
+            account = _teacher_account(session, username, ctx.now)
+        if account is None or account.password_hash is None:
+            failure = NotAuthenticated("用户名或密码错误")
+        elif account.disabled:
+            failure = NotAuthenticated("账号已停用", hint="请联系上级管理员")
+        elif account.locked_at is not None:
+            failure = AccountLocked(
+                f"账号 {account.username} 已锁定（连续 {MAX_FAILED_LOGINS} 次密码错误）",
+                hint=unlock_hint(account),
+            )
+        elif not verify_password(account.password_hash, password):
+            account.failed_logins += 1
+            left = MAX_FAILED_LOGINS - account.failed_logins
+            actor = Actor(account.id, account.username, account.role, account.name)
+            if left <= 0:
+                account.locked_at = ctx.now
+                audit.record(session, actor, ctx.now, "account.lock", "account", account.username)
+                failure = AccountLocked(
+                    f"密码错误次数达到 {MAX_FAILED_LOGINS} 次，账号 {account.username} 已锁定",
+                    hint=unlock_hint(account),
+                )
+            else:
+                failure = NotAuthenticated(f"用户名或密码错误（再错 {left} 次将锁定账号）")
+        else:
+            account.failed_logins = 0
+            token = secrets.token_urlsafe(32)
+            expires = ctx.now + timedelta(hours=SESSION_HOURS)
+            session.add(
+                AuthToken(
+                    token_hash=token_digest(token),
+                    account_id=account.id or 0,
+                    kind="session",
+                    created_at=ctx.now,
+                    expires_at=expires,
+                )
+            )
+            actor = Actor(account.id, account.username, account.role, account.name)
+            audit.record(session, actor, ctx.now, "auth.login", "account", account.username)
+            result = LoginResult(token, account.username, account.name, account.role, expires)
+    if failure is not None:
+        raise failure
+    assert result is not None
+    return result
+
+
+def logout(ctx: ServiceContext) -> None:
+    """Revoke the current session token (automation tokens are revoked by `account disable`)."""
+    if not ctx.credentials:
+        return
+    with ctx.transaction() as session:
+        tok = session.execute(
+            select(AuthToken).where(AuthToken.token_hash == token_digest(ctx.credentials))
+        ).scalar_one_or_none()
+        if tok is not None and tok.kind == "session":
+            tok.revoked = True
+
+
+def _not_logged_in() -> NotAuthenticated:
+    return NotAuthenticated(
+        "尚未登录或登录已过期",
+        hint="运行 jjadmin login 用户名 登录；自动化任务请设置 JJADMIN_TOKEN",
+    )
+
+
+def resolve_actor(ctx: ServiceContext) -> Actor:
+    """The actor behind ctx.credentials (a session or account token).
+
+    Raises NotAuthenticated / AccountLocked (exit 3).
+    """
+    if not ctx.credentials:
+        raise _not_logged_in()
+    with ctx.reading() as session:
+        row = session.execute(
+            select(AuthToken, Account)
+            .join(Account, Account.id == AuthToken.account_id)
+            .where(AuthToken.token_hash == token_digest(ctx.credentials))
+        ).one_or_none()
+        if row is None:
+            raise _not_logged_in()
+        tok, account = row
+        if tok.revoked or tok.expires_at <= ctx.now:
+            raise _not_logged_in()
+        if account.disabled:
+            raise NotAuthenticated("账号已停用", hint="请联系上级管理员")
+        if account.locked_at is not None:
+            raise AccountLocked(f"账号 {account.username} 已锁定", hint=unlock_hint(account))
+        school_code = None
+        if account.school_id is not None:
+            school_code = session.execute(
+                select(School.code).where(School.id == account.school_id)
+            ).scalar_one_or_none()
+        principal_school = None
+        if account.teacher_id is not None:
+            principal_school = session.execute(
+                select(Principal.school_id).where(Principal.teacher_id == account.teacher_id)
+            ).scalar_one_or_none()
+            current_school = session.execute(
+                select(Teacher.school_id).where(Teacher.id == account.teacher_id)
+            ).scalar_one()
+            if current_school != account.school_id:
+                school_code = session.execute(
+                    select(School.code).where(School.id == current_school)
+                ).scalar_one()
+            return Actor(
+                account.id,
+                account.username,
+                account.role,
+                account.name,
+                school_id=current_school,
+                school_code=school_code,
+                teacher_id=account.teacher_id,
+                token_id=tok.id,
+                verified_until=tok.verified_until,
+                principal_school_id=principal_school,
+            )
+        return Actor(
+            account.id,
+            account.username,
+            account.role,
+            account.name,
+            district_code=account.district_code,
+            school_id=account.school_id,
+            school_code=school_code,
+            institution=account.institution,
+            token_id=tok.id,
+            verified_until=tok.verified_until,
+        )

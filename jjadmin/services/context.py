@@ -1,0 +1,161 @@
+"""ServiceContext (engine, actor, clock, SMS) and the Actor with its role and scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from jjadmin.db import DatabaseUnavailable, describe_db_error, read_engine, session_factory
+from jjadmin.errors import NotAuthenticated, PermissionDenied
+
+if TYPE_CHECKING:
+    from jjadmin.config import Settings
+    from jjadmin.services.sms import SmsSender
+
+ROLE_NAMES = {
+    "city": "市级培训中心管理员",
+    "district": "区级培训管理员",
+    "institution": "培训机构管理员",
+    "school": "学校继续教育管理员",
+    "teacher": "学员",
+    "system": "自动化账号",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: role plus the unit that bounds their scope."""
+
+    account_id: int | None
+    username: str
+    role: str
+    name: str
+    district_code: str | None = None
+    school_id: int | None = None
+    school_code: str | None = None
+    institution: str | None = None
+    teacher_id: int | None = None
+    token_id: int | None = None
+    verified_until: datetime | None = None
+    principal_school_id: int | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        if self.role in roles:
+            return True
+        return "school" in roles and self.principal_school_id is not None
+
+    @property
+    def acting_school_id(self) -> int | None:
+        """The school a school admin (or a principal acting as one) administers."""
+        if self.role == "school":
+            return self.school_id
+        return self.principal_school_id
+
+    def is_verified(self, now: datetime) -> bool:
+        return self.verified_until is not None and self.verified_until > now
+
+    @property
+    def label(self) -> str:
+        return f"{self.username}（{ROLE_NAMES.get(self.role, self.role)}）"
+
+
+BOOTSTRAP = Actor(account_id=None, username="system:init", role="system", name="初始化")
+
+
+@dataclass
+class ServiceContext:
+    """What every service receives: engine, clock, SMS, settings and a lazily resolved actor."""
+
+    engine: Engine
+    now: datetime
+    settings: Settings | None = None
+    sms: SmsSender | None = None
+    credentials: str | None = None
+    credentials_source: str | None = None
+    _actor: Actor | None = field(default=None, repr=False)
+    _sessions: Any = field(default=None, repr=False)
+    _read_sessions: Any = field(default=None, repr=False)
+    _actor_resolver: Callable[[ServiceContext], Actor] | None = field(default=None, repr=False)
+
+    @property
+    def actor(self) -> Actor:
+        if self._actor is None:
+            if self._actor_resolver is None:
+                from jjadmin.services.auth import resolve_actor
+
+                self._actor = resolve_actor(self)
+            else:
+                self._actor = self._actor_resolver(self)
+        return self._actor
+
+    def with_actor(self, actor: Actor) -> ServiceContext:
+        """A copy acting as `actor` (tests, bootstrap)."""
+        return ServiceContext(
+            engine=self.engine,
+            now=self.now,
+            settings=self.settings,
+            sms=self.sms,
+            credentials=self.credentials,
+            _actor=actor,
+        )
+
+    def set_actor(self, actor: Actor | None) -> None:
+        self._actor = actor
+
+    @property
+    def is_authenticated(self) -> bool:
+        try:
+            _ = self.actor
+        except NotAuthenticated:
+            return False
+        return True
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One write transaction (SQLite: BEGIN IMMEDIATE); commits only at the end."""
+        if self._sessions is None:
+            self._sessions = session_factory(self.engine)
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise DatabaseUnavailable(describe_db_error(self.engine, exc)) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction that does not wait for SQLite's write lock."""
+        if self._read_sessions is None:
+            self._read_sessions = session_factory(read_engine(self.engine))
+        session = self._read_sessions()
+        try:
+            yield session
+            session.rollback()
+        except OperationalError as exc:
+            session.rollback()
+            raise DatabaseUnavailable(describe_db_error(self.engine, exc)) from exc
+        finally:
+            session.close()
+
+    def require(self, *roles: str, action: str = "执行此操作") -> Actor:
+        """The actor, if it holds one of `roles`; else PermissionDenied (exit 3)."""
+        actor = self.actor
+        if not actor.has_role(*roles):
+            allowed = "、".join(ROLE_NAMES[r] for r in roles if r in ROLE_NAMES)
+            raise PermissionDenied(
+                f"当前账号 {actor.label} 无权{action}", hint=f"需要以下角色之一：{allowed}"
+            )
+        return actor

@@ -1,0 +1,361 @@
+"""The shared import flow: lock the unit, judge every row, write all or nothing, record a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jjadmin.db import try_unit_lock
+from jjadmin.errors import Conflict, NotFound, PermissionDenied
+from jjadmin.models import BatchChange, ImportBatch, metadata
+from jjadmin.services import audit
+from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
+
+Validator = Callable[[Session, Actor, Sequence[RowLike], ImportReport], Any]
+Applier = Callable[[Session, Actor, Sequence[RowLike], ImportReport, "BatchWriter"], None]
+
+
+@dataclass
+class ImportOptions:
+    dry_run: bool = False
+    skip_invalid: bool = False
+
+
+class BatchWriter:
+    """Records what a batch changed so that `batch undo` can revert it."""
+
+    def __init__(self, session: Session, batch: ImportBatch | None):
+        self.session = session
+        self.batch = batch
+        self._changes: list[dict[str, Any]] = []
+
+    @property
+    def batch_id(self) -> int | None:
+        return self.batch.id if self.batch is not None else None
+
+    def changed(
+        self,
+        table: str,
+        row_id: int,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        version_after: int,
+    ) -> None:
+        if self.batch is None:
+            return
+        self._changes.append(
+            {
+                "batch_id": self.batch.id,
+                "table_name": table,
+                "row_id": row_id,
+                "before": audit.jsonable(before),
+                "after": audit.jsonable(after),
+                "version_after": version_after,
+            }
+        )
+
+    def flush(self) -> None:
+        if self._changes:
+            from sqlalchemy import insert
+
+            self.session.execute(insert(BatchChange), self._changes)
+            self._changes = []
+
+
+def run_import(
+    ctx: ServiceContext,
+    *,
+    kind: str,
+    unit: str,
+    file: FileMeta,
+    rows: Sequence[RowLike],
+    pre_issues: Sequence[RowIssue],
+    options: ImportOptions,
+    validate: Validator,
+    apply: Applier,
+    actor: Actor,
+    notes: Sequence[str] = (),
+) -> ImportReport:
+    """Judge every row, then write all valid rows in one transaction or nothing.
+
+    Schema issues (pre_issues with category "schema") stop before any row is judged.
+    Raises Conflict (exit 5) when another import of the same unit is running.
+    """
+    report = ImportReport(total=len(rows), notes=list(notes), dry_run=options.dry_run)
+    report.issues.extend(pre_issues)
+    for r in rows:
+        report.issues.extend(r.issues)
+    if any(i.category == "schema" for i in pre_issues):
+        return report
+    with ctx.transaction() as session:
+        if not try_unit_lock(session, f"import:{unit}"):
+            raise Conflict("本单位正在进行另一项导入，请稍后再试")
+        validate(session, actor, rows, report)
+        bad = report.rejected_rows
+        good = [r for r in rows if r.row not in bad]
+        if options.dry_run or (bad and not options.skip_invalid):
+            session.rollback()
+            return report
+        batch = ImportBatch(
+            kind=kind,
+            unit=unit,
+            actor_id=actor.account_id,
+            actor=actor.username,
+            file_name=file.name[:260],
+            sha256=file.sha256,
+            started_at=ctx.now,
+        )
+        session.add(batch)
+        session.flush()
+        writer = BatchWriter(session, batch)
+        apply(session, actor, good, report, writer)
+        writer.flush()
+        report.skipped += len(rows) - len(good)
+        batch.total, batch.created, batch.updated = report.total, report.created, report.updated
+        batch.skipped, batch.rejected = report.skipped, len(bad)
+        report.batch_id = batch.id
+        audit.record(
+            session,
+            actor,
+            ctx.now,
+            f"{kind}.import",
+            "import_batch",
+            str(batch.id),
+            after={
+                "file": file.name,
+                "sha256": file.sha256,
+                "total": report.total,
+                "created": report.created,
+                "updated": report.updated,
+                "skipped": report.skipped,
+                "rejected": len(bad),
+            },
+            batch_id=batch.id,
+        )
+        if report.created == 0 and report.updated == 0:
+            # nothing changed: keep the batch out of the history (idempotent re-import)
+            session.rollback()
+            report.batch_id = None
+    return report
+
+
+@dataclass(frozen=True)
+class BatchView:
+    id: int
+    kind: str
+    unit: str
+    actor: str
+    file_name: str
+    sha256: str
+    total: int
+    created: int
+    updated: int
+    skipped: int
+    rejected: int
+    state: str
+    started_at: datetime
+    undone_at: datetime | None
+
+
+def _view(b: ImportBatch) -> BatchView:
+    return BatchView(
+        b.id or 0,
+        b.kind,
+        b.unit,
+        b.actor,
+        b.file_name,
+        b.sha256,
+        b.total,
+        b.created,
+        b.updated,
+        b.skipped,
+        b.rejected,
+        b.state,
+        b.started_at,
+        b.undone_at,
+    )
+
+
+def _visible(actor: Actor, b: ImportBatch) -> bool:
+    if actor.role in ("city", "system"):
+        return True
+    return b.actor_id == actor.account_id or b.unit in _units(actor)
+
+
+def _units(actor: Actor) -> set[str]:
+    units = set()
+    if actor.district_code:
+        units.add(f"district:{actor.district_code}")
+    if actor.school_code:
+        units.add(f"school:{actor.school_code}")
+    return units
+
+
+def list_batches(ctx: ServiceContext, *, limit: int = 50) -> tuple[list[BatchView], int]:
+    actor = ctx.require(
+        "city", "district", "school", "institution", "system", action="查看导入批次"
+    )
+    with ctx.reading() as session:
+        stmt = select(ImportBatch)
+        if actor.role not in ("city", "system"):
+            stmt = stmt.where(
+                (ImportBatch.actor_id == actor.account_id)
+                | ImportBatch.unit.in_(_units(actor) or {"-"})  # type: ignore[attr-defined]
+            )
+        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = session.execute(
+            stmt.order_by(ImportBatch.id.desc()).limit(limit)  # type: ignore[union-attr]
+        ).scalars()
+        return [_view(b) for b in rows], int(total)
+
+
+def show_batch(ctx: ServiceContext, batch_id: int) -> BatchView:
+    actor = ctx.require(
+        "city", "district", "school", "institution", "system", action="查看导入批次"
+    )
+    with ctx.reading() as session:
+        b = session.get(ImportBatch, batch_id)
+        if b is None:
+            raise NotFound(f"批次不存在：{batch_id}")
+        if not _visible(actor, b):
+            raise PermissionDenied("无权查看该批次")
+        return _view(b)
+
+
+INSERT_TABLES = ("school", "teacher", "course")
+ROW_TABLES = {
+    "enrollment": "batch_id",
+    "transfer": "batch_id",
+    "grade": "batch_id",
+    "payment": "batch_id",
+}
+
+
+def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
+    """Revert a batch's own changes when nothing later changed the same rows.
+
+    Raises NotFound, PermissionDenied, Conflict (already undone, or rows changed since:
+    the message names them and nothing is changed).
+    """
+    actor = ctx.require("city", "district", "school", "institution", action="撤销导入批次")
+    with ctx.transaction() as session:
+        b = session.get(ImportBatch, batch_id)
+        if b is None:
+            raise NotFound(f"批次不存在：{batch_id}")
+        if not _visible(actor, b):
+            raise PermissionDenied("无权撤销该批次")
+        if b.state == "undone":
+            raise Conflict(f"批次 {batch_id} 已撤销")
+        conflicts: list[str] = []
+        changes = (
+            session.execute(
+                select(BatchChange)
+                .where(BatchChange.batch_id == batch_id)
+                .order_by(BatchChange.id.desc())  # type: ignore[union-attr]
+            )
+            .scalars()
+            .all()
+        )
+        tables = metadata.tables
+        for ch in changes:
+            t = tables[ch.table_name]
+            ver = session.execute(select(t.c.version).where(t.c.id == ch.row_id)).scalar()
+            if ver != ch.version_after:
+                conflicts.append(f"{ch.table_name}#{ch.row_id}")
+        for name in INSERT_TABLES:
+            t = tables[name]
+            changed = (
+                session.execute(
+                    select(t.c.id).where(t.c.created_batch_id == batch_id, t.c.version != 1)
+                )
+                .scalars()
+                .all()
+            )
+            conflicts.extend(f"{name}#{i}" for i in changed)
+        if conflicts:
+            shown = "、".join(conflicts[:20]) + ("…" if len(conflicts) > 20 else "")
+            raise Conflict(
+                f"批次 {batch_id} 导入后这些记录又被修改过，未撤销任何数据：{shown}",
+                data={"conflicts": conflicts},
+            )
+        counts = {"reverted": 0, "deleted": 0}
+        for ch in changes:
+            t = tables[ch.table_name]
+            values = {k: _restore(t, k, v) for k, v in ch.before.items()}
+            values["version"] = ch.version_after + 1
+            session.execute(update(t).where(t.c.id == ch.row_id).values(**values))
+            counts["reverted"] += 1
+        enr = tables["enrollment"]
+        touched = set(
+            session.execute(
+                select(enr.c.course_id).where(enr.c.batch_id == batch_id).distinct()
+            ).scalars()
+        )
+        try:
+            for name, col in ROW_TABLES.items():
+                t = tables[name]
+                res = session.execute(t.delete().where(t.c[col] == batch_id))
+                counts["deleted"] += res.rowcount or 0
+            for name in reversed(INSERT_TABLES):
+                t = tables[name]
+                res = session.execute(t.delete().where(t.c.created_batch_id == batch_id))
+                counts["deleted"] += res.rowcount or 0
+            if touched:
+                _recount_courses(session, touched)
+            session.flush()
+        except IntegrityError as exc:
+            raise Conflict(
+                f"批次 {batch_id} 导入的记录已被其他数据引用（如选课、调动），无法撤销"
+            ) from exc
+        b.state = "undone"
+        b.undone_at = ctx.now
+        b.undone_by = actor.account_id
+        audit.record(
+            session,
+            actor,
+            ctx.now,
+            "batch.undo",
+            "import_batch",
+            str(batch_id),
+            after=counts,
+            batch_id=batch_id,
+        )
+        return counts
+
+
+def _restore(table: Any, key: str, value: Any) -> Any:
+    """JSON values back to column types (dates)."""
+    from datetime import date
+
+    col = table.c[key]
+    if value is None:
+        return None
+    try:
+        pytype = col.type.python_type
+    except NotImplementedError:
+        return value
+    if pytype is date and isinstance(value, str):
+        return date.fromisoformat(value)
+    if pytype is datetime and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _recount_courses(session: Session, course_ids: set[int]) -> None:
+    """Set-based recount of course.enrolled from active enrollments."""
+    tables = metadata.tables
+    course, enr = tables["course"], tables["enrollment"]
+    active = (
+        select(func.count())
+        .select_from(enr)
+        .where(enr.c.course_id == course.c.id, enr.c.state == "active")
+        .scalar_subquery()
+    )
+    session.execute(update(course).where(course.c.id.in_(course_ids)).values(enrolled=active))

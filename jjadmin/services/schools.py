@@ -1,0 +1,321 @@
+"""学校管理: import, list, show, set, export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from jjadmin.errors import Conflict, InputRejected
+from jjadmin.models import District, School
+from jjadmin.rules.enums import check_in_list
+from jjadmin.rules.ids import normalize_mobile
+from jjadmin.services import audit
+from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
+from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
+from jjadmin.services.scope import get_school, school_clause
+
+# spreadsheet header → School attribute (SPEC §5 学校 template)
+SCHOOL_FIELDS: dict[str, str] = {
+    "school_code": "code",
+    "name": "name",
+    "district_code": "district_code",
+    "school_type": "school_type",
+    "seal_name": "seal_name",
+    "town": "town",
+    "nature": "nature",
+    "head_name": "head_name",
+    "head_mobile": "head_mobile",
+}
+HEADERS = {
+    "school_code": "学校代码",
+    "name": "学校名称",
+    "district_code": "所属区代码",
+    "school_type": "办学类型",
+    "seal_name": "学校公章名",
+    "town": "所在镇街",
+    "nature": "学校性质",
+    "head_name": "负责人姓名",
+    "head_mobile": "负责人移动电话",
+}
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class SchoolView:
+    school_code: str
+    name: str
+    district_code: str
+    district_name: str
+    school_type: str
+    seal_name: str
+    town: str
+    nature: str
+    head_name: str
+    head_mobile: str
+    teachers: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _view(s: School, district_name: str, teachers: int = 0) -> SchoolView:
+    return SchoolView(
+        s.code,
+        s.name,
+        s.district_code,
+        district_name,
+        s.school_type,
+        s.seal_name,
+        s.town,
+        s.nature,
+        s.head_name,
+        s.head_mobile,
+        teachers,
+        s.created_at,
+        s.updated_at,
+    )
+
+
+def _snapshot(s: School) -> dict[str, Any]:
+    return {attr: getattr(s, attr) for attr in SCHOOL_FIELDS.values() if attr != "code"}
+
+
+def import_schools(
+    ctx: ServiceContext,
+    *,
+    rows: Sequence[RowLike],
+    pre_issues: Sequence[RowIssue],
+    file: FileMeta,
+    options: ImportOptions,
+    notes: Sequence[str] = (),
+    present: frozenset[str] = frozenset(),
+) -> ImportReport:
+    """Create or update schools from a sheet (city: any district; district: its own).
+
+    Raises PermissionDenied (3), Conflict (5, another import running).
+    """
+    actor = ctx.require("city", "district", action="导入学校")
+    unit = f"district:{actor.district_code}" if actor.role == "district" else "city"
+    state: dict[str, Any] = {}
+
+    def validate(
+        session: Session, actor: Actor, rows: Sequence[RowLike], report: ImportReport
+    ) -> None:
+        known = set(session.execute(select(District.code)).scalars())
+        codes = [r.values["school_code"] for r in rows if "school_code" in r.values]
+        existing: dict[str, School] = {}
+        for i in range(0, len(codes), CHUNK):
+            chunk = codes[i : i + CHUNK]
+            for s in session.execute(select(School).where(School.code.in_(chunk))).scalars():  # type: ignore[attr-defined]
+                existing[s.code] = s
+        state["existing"] = existing
+        for r in rows:
+            d = r.values.get("district_code")
+            if d is not None and d not in known:
+                report.add(
+                    RowIssue(
+                        r.row,
+                        "所属区代码",
+                        str(d),
+                        f"区代码不存在：{d}",
+                        "district-unknown",
+                        "state",
+                    )
+                )
+                continue
+            if actor.role == "district":
+                old = existing.get(str(r.values.get("school_code")))
+                if d is not None and d != actor.district_code:
+                    report.add(
+                        RowIssue(
+                            r.row,
+                            "所属区代码",
+                            str(d),
+                            "只能导入本区的学校",
+                            "out-of-scope",
+                            "state",
+                        )
+                    )
+                elif old is not None and old.district_code != actor.district_code:
+                    report.add(
+                        RowIssue(
+                            r.row,
+                            "学校代码",
+                            old.code,
+                            "该学校不属于本区，无权修改",
+                            "out-of-scope",
+                            "state",
+                        )
+                    )
+
+    def apply(
+        session: Session,
+        actor: Actor,
+        rows: Sequence[RowLike],
+        report: ImportReport,
+        writer: BatchWriter,
+    ) -> None:
+        existing: dict[str, School] = state["existing"]
+        new_rows: list[dict[str, Any]] = []
+        for r in rows:
+            values = {SCHOOL_FIELDS[k]: v for k, v in r.values.items() if k in SCHOOL_FIELDS}
+            old = existing.get(values["code"])
+            if old is None:
+                values.update(
+                    created_at=ctx.now,
+                    updated_at=ctx.now,
+                    version=1,
+                    created_batch_id=writer.batch_id,
+                )
+                new_rows.append(values)
+                continue
+            before = _snapshot(old)
+            changes = {k: v for k, v in values.items() if k != "code" and before.get(k) != v}
+            if not changes:
+                report.skipped += 1
+                continue
+            session.execute(
+                update(School)
+                .where(School.id == old.id)
+                .values(**changes, updated_at=ctx.now, version=old.version + 1)
+            )
+            writer.changed(
+                "school", old.id or 0, {k: before[k] for k in changes}, changes, old.version + 1
+            )
+            report.updated += 1
+        if new_rows:
+            session.execute(insert(School), new_rows)
+            report.created += len(new_rows)
+
+    report = run_import(
+        ctx,
+        kind="school",
+        unit=unit,
+        file=file,
+        rows=rows,
+        pre_issues=pre_issues,
+        options=options,
+        validate=validate,
+        apply=apply,
+        actor=actor,
+        notes=notes,
+    )
+    # run_import counts invalid rows as skipped; unchanged rows were counted in apply
+    return report
+
+
+def list_schools(
+    ctx: ServiceContext, *, district: str | None = None, limit: int = 1000, offset: int = 0
+) -> tuple[list[SchoolView], int]:
+    """Schools in the actor's scope, optionally one district."""
+    actor = ctx.require("city", "district", "school", "institution", "system", action="查看学校")
+    from jjadmin.models import Teacher
+
+    stmt = select(School, District.name).join(District, District.code == School.district_code)
+    if actor.role != "institution":
+        stmt = stmt.where(school_clause(actor))
+    if district:
+        stmt = stmt.where(School.district_code == district)
+    with ctx.reading() as session:
+        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        page = session.execute(stmt.order_by(School.code).limit(limit).offset(offset)).all()
+        ids = [s.id for s, _ in page]
+        counts: dict[int, int] = {}
+        if ids:
+            counts = dict(
+                session.execute(  # type: ignore[arg-type]
+                    select(Teacher.school_id, func.count())
+                    .where(Teacher.school_id.in_(ids), Teacher.status == "在职")  # type: ignore[attr-defined]
+                    .group_by(Teacher.school_id)
+                ).all()
+            )
+        return [_view(s, dn, counts.get(s.id or 0, 0)) for s, dn in page], int(total)
+
+
+def show_school(ctx: ServiceContext, code: str) -> SchoolView:
+    """Raises NotFound (4) or PermissionDenied (3)."""
+    actor = ctx.require("city", "district", "school", "system", action="查看学校")
+    from jjadmin.models import Teacher
+
+    with ctx.reading() as session:
+        s = get_school(session, actor, code.strip())
+        dn = session.execute(
+            select(District.name).where(District.code == s.district_code)
+        ).scalar_one()
+        n = session.execute(
+            select(func.count()).where(Teacher.school_id == s.id, Teacher.status == "在职")
+        ).scalar_one()
+        return _view(s, dn, int(n))
+
+
+SETTABLE = {
+    "name": "学校名称",
+    "school_type": "办学类型",
+    "seal_name": "学校公章名",
+    "town": "所在镇街",
+    "nature": "学校性质",
+    "head_name": "负责人姓名",
+    "head_mobile": "负责人移动电话",
+}
+
+
+def set_school(ctx: ServiceContext, code: str, **changes: Any) -> SchoolView:
+    """Change the seven fields of a school (all required, so none may be blanked).
+
+    Raises InputRejected (1), NotFound (4), PermissionDenied (3).
+    """
+    actor = ctx.require("city", "district", "school", action="修改学校信息")
+    clean: dict[str, Any] = {}
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if key not in SETTABLE:
+            raise InputRejected(f"不能修改字段：{key}")
+        text = str(value).strip()
+        if not text:
+            raise InputRejected(f"{SETTABLE[key]}为必填项，不能为空")
+        if key == "school_type":
+            text = check_in_list("办学类型", text)
+        elif key == "nature":
+            text = check_in_list("学校性质", text)
+        elif key == "head_mobile":
+            text = normalize_mobile(text)
+        clean[key] = text
+    if not clean:
+        raise InputRejected("没有要修改的字段", hint="例如 --seal-name 学校公章名")
+    with ctx.transaction() as session:
+        s = get_school(session, actor, code.strip(), for_update=True)
+        before = {k: getattr(s, k) for k in clean}
+        real = {k: v for k, v in clean.items() if before[k] != v}
+        if not real:
+            raise Conflict("学校信息没有变化")
+        for k, v in real.items():
+            setattr(s, k, v)
+        s.version += 1
+        s.updated_at = ctx.now
+        audit.record(
+            session,
+            actor,
+            ctx.now,
+            "school.set",
+            "school",
+            s.code,
+            before={k: before[k] for k in real},
+            after=real,
+        )
+        session.flush()
+        dn = session.execute(
+            select(District.name).where(District.code == s.district_code)
+        ).scalar_one()
+        return _view(s, dn)
+
+
+def export_rows(ctx: ServiceContext, *, district: str | None = None) -> list[dict[str, Any]]:
+    """Rows for `school export` (no sensitive personal data)."""
+    views, _ = list_schools(ctx, district=district, limit=10**9)
+    return [{k.name: getattr(v, k.name) for k in fields(v)} for v in views]

@@ -1,0 +1,64 @@
+"""Scope checks: which schools, districts and teachers an actor may see or change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.orm import Session
+
+from jjadmin.errors import NotFound, PermissionDenied
+from jjadmin.models import School
+from jjadmin.services.context import Actor
+
+OUT_OF_SCOPE = "无权访问该单位的数据"
+
+
+def school_clause(actor: Actor, school: Any = School) -> ColumnElement[bool]:
+    """A WHERE clause on `school` (the School entity or an alias) limiting rows to the scope."""
+    if actor.role in ("city", "system"):
+        return true()
+    if actor.role == "district" and actor.district_code:
+        return school.district_code == actor.district_code  # type: ignore[no-any-return]
+    sid = actor.acting_school_id
+    if sid is not None:
+        return school.id == sid  # type: ignore[no-any-return]
+    return false()
+
+
+def school_in_scope(actor: Actor, school: School) -> bool:
+    if actor.role in ("city", "system"):
+        return True
+    if actor.role == "district":
+        return school.district_code == actor.district_code
+    sid = actor.acting_school_id
+    return sid is not None and school.id == sid
+
+
+def district_in_scope(actor: Actor, district_code: str) -> bool:
+    if actor.role in ("city", "system"):
+        return True
+    return actor.role == "district" and actor.district_code == district_code
+
+
+def get_school(session: Session, actor: Actor, code: str, *, for_update: bool = False) -> School:
+    """The school with `code` if the actor may see it.
+
+    Raises NotFound (4) when no such school exists, PermissionDenied (3) when it is outside
+    the actor's scope; the message says nothing about the other school.
+    """
+    stmt = select(School).where(School.code == code)
+    if for_update:
+        stmt = stmt.with_for_update()
+    school = session.execute(stmt).scalar_one_or_none()
+    if school is None:
+        raise NotFound(f"学校不存在：{code}")
+    if not school_in_scope(actor, school):
+        raise PermissionDenied(OUT_OF_SCOPE, hint="只能操作本单位管辖范围内的学校和教师")
+    return school
+
+
+def schools_in_scope(session: Session, actor: Actor) -> dict[str, School]:
+    """Code → School for every school in scope (used by bulk imports)."""
+    rows = session.execute(select(School).where(school_clause(actor))).scalars()
+    return {s.code: s for s in rows}
