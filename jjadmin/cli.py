@@ -20,6 +20,12 @@ COMMANDS = [
     ("account", "account", "管理员账号"),
     ("verify", "verify", "短信验证（导出敏感数据前）"),
     ("school", "school", "学校管理"),
+    ("teacher", "teacher", "教师管理"),
+    ("transfer", "transfer", "教师调动"),
+    ("period", "period", "期数管理"),
+    ("course", "course", "课程管理"),
+    ("enroll", "enroll", "选课管理"),
+    ("me", "me", "学员个人平台"),
     ("audit", "audit", "审计日志"),
     ("batch", "batch", "导入批次"),
 ]

@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 18:49:55.946504
 """
 from alembic import op
 import sqlalchemy as sa
