@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import math
 import os
 import re
 import unicodedata
@@ -40,6 +41,12 @@ FileKind = Literal["xlsx", "csv"]
 
 HEADER_SCAN_ROWS = 20
 EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLS = 16_384
+_XML_CHUNK = 1 << 16
+# The lean expat reader below; False falls back to openpyxl's own (slower) row iterator.
+USE_FAST_XLSX = True
+USE_CALAMINE = os.environ.get("JJADMIN_XLSX_READER", "") != "expat"
+_EPOCH_1900 = datetime(1899, 12, 30)
 DEFAULT_MAX_ROWS = 1_000_000
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -258,10 +265,6 @@ def _fit(values: Sequence[CellValue], width: int) -> tuple[CellValue, ...]:
     return (*values, *([None] * (width - len(values))))
 
 
-# ---------------------------------------------------------------------------------------------
-# xlsx
-
-
 def _check_package(zf: zipfile.ZipFile, limits: ZipLimits) -> None:
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
@@ -312,17 +315,21 @@ def _open_xlsx(
 ) -> Table:
     handle = path.open("rb")
     try:
-        return _open_xlsx_handle(handle, sheet, max_rows, candidates, limits)
+        return _open_xlsx_handle(handle, sheet, max_rows, candidates, limits, path=path)
     except BaseException:
         handle.close()
         raise
 
 
 def _open_xlsx_handle(
-    handle: IO[bytes], sheet: str | None, max_rows: int, candidates: set[str], limits: ZipLimits
+    handle: IO[bytes],
+    sheet: str | None,
+    max_rows: int,
+    candidates: set[str],
+    limits: ZipLimits,
+    *,
+    path: Path | None = None,
 ) -> Table:
-    from openpyxl import load_workbook
-
     try:
         with zipfile.ZipFile(handle) as zf:
             _check_package(zf, limits)
@@ -331,15 +338,13 @@ def _open_xlsx_handle(
     except Exception as exc:
         raise FileRejected(MSG_NOT_XLSX, data={"detail": str(exc)[:200]}) from exc
     handle.seek(0)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = load_workbook(handle, read_only=True, data_only=False, keep_links=False)
-    except Exception as exc:
-        raise FileRejected(MSG_NOT_XLSX, data={"detail": str(exc)[:200]}) from exc
+    book = _load_book(handle)
+    wb = book.wb
 
     def close() -> None:
         try:
+            if book.calamine is not None:
+                book.calamine.close()
             wb.close()
         finally:
             handle.close()
@@ -347,8 +352,11 @@ def _open_xlsx_handle(
     try:
         ws = _choose_sheet(wb.worksheets, sheet)
         claimed_max_row = ws.max_row if isinstance(ws.max_row, int) else None
-        ws.reset_dimensions()
-        header = _guarded(lambda: _find_header(_xlsx_rows(ws, 1, None), candidates))
+        if book.fast and path is not None and USE_CALAMINE:
+            book.calamine = _guarded(lambda: _try_calamine(path, book, ws))
+        if book.fast and book.calamine is None:
+            book.shared_strings = _guarded(lambda: _read_shared_strings(wb, book.strings_path))
+        header = _guarded(lambda: _find_header(_sheet_rows(book, ws, None), candidates))
         if header is None:
             raise FileRejected(
                 f"工作表“{ws.title}”的前 {HEADER_SCAN_ROWS} 行是空的，没有找到表头行"
@@ -360,7 +368,7 @@ def _open_xlsx_handle(
     width = len(headers)
 
     def rows() -> Iterator[RawRow]:
-        return _xlsx_data_rows(ws, header_row, width, max_rows)
+        return _xlsx_data_rows(book, ws, header_row, width, max_rows)
 
     estimated = None if claimed_max_row is None else max(claimed_max_row - header_row, 0)
     return Table(
@@ -373,6 +381,76 @@ def _open_xlsx_handle(
         rows=rows,
         on_close=close,
     )
+
+
+@dataclass
+class _Book:
+    """An openpyxl read-only workbook plus what the lean reader needs besides it."""
+
+    wb: Any
+    fast: bool
+    strings_path: str | None = None
+    shared_strings: list[str] | None = None
+    calamine: Any = None
+
+
+def _try_calamine(path: Path, book: _Book, ws: Any) -> Any:
+    """A CalamineSheet when the sheet is proven safe for python-calamine, else None."""
+    from jjadmin.importers import calamine_path as cp
+
+    if not cp.calamine_available() or book.wb.epoch != _EPOCH_1900:
+        return None
+    with zipfile.ZipFile(path) as zf:
+        if not cp.shared_strings_ok(zf, book.strings_path):
+            return None
+        if not cp.scan_sheet(zf, str(ws._worksheet_path).lstrip("/")).safe:
+            return None
+    return cp.CalamineSheet(path, str(ws.title))
+
+
+def _skip() -> None:
+    """Stands in for openpyxl's shared-string loading, which the lean reader replaces."""
+
+
+def _load_book(handle: IO[bytes]) -> _Book:
+    """Open the workbook with openpyxl (sheets, states, styles, epoch).
+
+    On the fast path openpyxl's own shared-string loading (about half the time of a large
+    file) is skipped; `_read_shared_strings` reads them later with expat.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if USE_FAST_XLSX:
+                try:
+                    from openpyxl.reader.excel import ExcelReader
+                    from openpyxl.xml.constants import SHARED_STRINGS
+                except ImportError:  # pragma: no cover - openpyxl moved its internals
+                    pass
+                else:
+                    reader = ExcelReader(handle, read_only=True, keep_links=False)
+                    reader.read_strings = _skip
+                    reader.read()
+                    wb = reader.wb
+                    if _fast_reader_supported(wb):
+                        part = reader.package.find(SHARED_STRINGS)
+                        path = str(part.PartName).lstrip("/") if part is not None else None
+                        return _Book(wb, fast=True, strings_path=path)
+                    wb.close()
+                    handle.seek(0)
+            from openpyxl import load_workbook
+
+            wb = load_workbook(handle, read_only=True, data_only=False, keep_links=False)
+            return _Book(wb, fast=False)
+    except Exception as exc:
+        raise FileRejected(MSG_NOT_XLSX, data={"detail": str(exc)[:200]}) from exc
+
+
+def _fast_reader_supported(wb: Any) -> bool:
+    needed = ("_archive", "_date_formats", "_timedelta_formats", "epoch", "worksheets")
+    if not all(hasattr(wb, a) for a in needed):
+        return False
+    return all(hasattr(ws, "_worksheet_path") for ws in wb.worksheets)
 
 
 def _choose_sheet(worksheets: Sequence[Any], wanted: str | None) -> Any:
@@ -404,8 +482,10 @@ def _guarded(action: Callable[[], Any]) -> Any:
         raise FileRejected(MSG_CORRUPT, data={"detail": str(exc)[:200]}) from exc
 
 
-def _xlsx_rows(ws: Any, min_row: int, max_col: int | None) -> Iterator[tuple[int, list[CellValue]]]:
-    """Rows from `min_row` on with their own numbers; openpyxl pads gaps with empty rows."""
+def _xlsx_rows(
+    ws: Any, min_row: int, max_col: int | None
+) -> Iterator[tuple[int, Sequence[CellValue]]]:
+    """openpyxl's reader (fallback): rows from `min_row` on; it pads gaps with empty rows."""
     number = min_row - 1
     for cells in ws.iter_rows(min_row=min_row, min_col=1, max_col=max_col):
         number += 1
@@ -423,22 +503,16 @@ def _xlsx_value(cell: Any) -> CellValue:
         return CellProblem("formula", value if isinstance(value, str) else str(value.text))
     if kind == "e":
         return CellProblem("error", str(value))
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, bool | int | float | datetime | date):
-        return value
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
-    return str(value)
+    return _xlsx_plain(value)
 
 
-def _xlsx_data_rows(ws: Any, header_row: int, width: int, max_rows: int) -> Iterator[RawRow]:
+def _xlsx_data_rows(
+    book: _Book, ws: Any, header_row: int, width: int, max_rows: int
+) -> Iterator[RawRow]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         count = 0
-        rows = _xlsx_rows(ws, header_row + 1, width)
+        rows = _sheet_rows(book, ws, width)
         while True:
             try:
                 item = next(rows, None)
@@ -449,7 +523,7 @@ def _xlsx_data_rows(ws: Any, header_row: int, width: int, max_rows: int) -> Iter
             if item is None:
                 return
             number, values = item
-            if _is_blank(values):
+            if number <= header_row or _is_blank(values):
                 continue
             count += 1
             if count > max_rows:
@@ -457,8 +531,302 @@ def _xlsx_data_rows(ws: Any, header_row: int, width: int, max_rows: int) -> Iter
             yield RawRow(number, _fit(values, width))
 
 
-# ---------------------------------------------------------------------------------------------
-# csv
+def _sheet_rows(
+    book: _Book, ws: Any, max_col: int | None
+) -> Iterator[tuple[int, Sequence[CellValue]]]:
+    """Rows of a sheet with their own numbers: the lean expat reader, else openpyxl's."""
+    if book.calamine is not None:
+        return book.calamine.rows(max_col)  # type: ignore[no-any-return]
+    if book.fast:
+        return _fast_sheet_rows(book, ws, max_col)
+    ws.reset_dimensions()
+    return _xlsx_rows(ws, 1, max_col)
+
+
+def _fast_sheet_rows(
+    book: _Book, ws: Any, max_col: int | None
+) -> Iterator[tuple[int, Sequence[CellValue]]]:
+    from openpyxl.utils.datetime import from_excel
+
+    wb = book.wb
+    parser = _SheetXml(
+        shared_strings=book.shared_strings or [],
+        date_styles=frozenset(wb._date_formats),
+        timedelta_styles=frozenset(wb._timedelta_formats),
+        epoch=wb.epoch,
+        from_excel=from_excel,
+        max_col=max_col or EXCEL_MAX_COLS,
+    )
+    with wb._archive.open(ws._worksheet_path) as source:
+        while chunk := source.read(_XML_CHUNK):
+            parser.feed(chunk)
+            if parser.done:
+                yield from parser.take()
+        parser.finish()
+        yield from parser.take()
+
+
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Undo OOXML's _xHHHH_ escapes (Excel writes a CR as _x000D_, a literal '_x' as _x005F_)."""
+    if "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _new_expat(owner: Any) -> Any:
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = owner.start
+    parser.EndElementHandler = owner.end
+    parser.CharacterDataHandler = owner.text
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    return parser
+
+
+def _refuse_dtd(*_args: object) -> None:
+    raise FileRejected(MSG_XML_ENTITY)
+
+
+def _local(names: dict[str, str], name: str) -> str:
+    tag = names[name] = name.rpartition(":")[2]
+    return tag
+
+
+def _read_shared_strings(wb: Any, part: str | None) -> list[str]:
+    if part is None:
+        return []
+    table = _SharedStrings()
+    parser = _new_expat(table)
+    with wb._archive.open(part) as source:
+        while chunk := source.read(_XML_CHUNK):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    return table.strings
+
+
+class _SharedStrings:
+    """expat handler for sharedStrings.xml: plain text of each <si>, phonetic runs dropped."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self.parts: list[str] = []
+        self.capture = False
+        self.in_phonetic = False
+        self.names: dict[str, str] = {}
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        tag = self.names.get(name) or _local(self.names, name)
+        if tag == "t":
+            self.capture = not self.in_phonetic
+        elif tag == "si":
+            self.parts = []
+        elif tag == "rPh":
+            self.in_phonetic = True
+
+    def text(self, data: str) -> None:
+        if self.capture:
+            self.parts.append(data)
+
+    def end(self, name: str) -> None:
+        tag = self.names.get(name) or _local(self.names, name)
+        if tag == "t":
+            self.capture = False
+        elif tag == "si":
+            self.strings.append(_unescape("".join(self.parts)))
+        elif tag == "rPh":
+            self.in_phonetic = False
+
+
+class _SheetXml:
+    """Lean streaming reader of one worksheet part (expat), several times faster than openpyxl.
+
+    It handles what a worksheet may hold in <sheetData>: numbers, shared/inline/rich strings,
+    booleans, ISO dates, date-formatted serials (workbook epoch), errors and formulas. The
+    sheet's <dimension> is never read: rows are whatever the XML contains.
+    """
+
+    def __init__(
+        self,
+        *,
+        shared_strings: Sequence[Any],
+        date_styles: frozenset[int],
+        timedelta_styles: frozenset[int],
+        epoch: datetime,
+        from_excel: Callable[..., Any],
+        max_col: int,
+    ) -> None:
+        self.shared = shared_strings
+        self.date_styles = date_styles
+        self.timedelta_styles = timedelta_styles
+        self.epoch = epoch
+        self.from_excel = from_excel
+        self.max_col = max_col
+        self.done: list[tuple[int, list[CellValue]]] = []
+        self.row_number = 0
+        self.cells: list[CellValue] | None = None
+        self.col = 0
+        self.kind = "n"
+        self.style = 0
+        self.formula = False
+        self.parts: list[str] = []
+        self.formula_parts: list[str] = []
+        self.capture: list[str] | None = None
+        self.in_inline = False
+        self.in_phonetic = False
+        self.names: dict[str, str] = {}
+        self.columns: dict[str, int] = {}
+        self.parser = _new_expat(self)
+
+    def feed(self, chunk: bytes) -> None:
+        self.parser.Parse(chunk, False)
+
+    def finish(self) -> None:
+        self.parser.Parse(b"", True)
+
+    def take(self) -> list[tuple[int, list[CellValue]]]:
+        done, self.done = self.done, []
+        return done
+
+    def column(self, ref: str) -> int:
+        letters = ref.rstrip("0123456789")
+        index = self.columns.get(letters)
+        if index is None:
+            index = 0
+            for ch in letters.upper():
+                if not "A" <= ch <= "Z":
+                    raise FileRejected(MSG_CORRUPT, data={"detail": f"bad cell reference {ref}"})
+                index = index * 26 + ord(ch) - 64
+            if not letters or index > EXCEL_MAX_COLS:
+                raise FileRejected(MSG_CORRUPT, data={"detail": f"bad cell reference {ref}"})
+            self.columns[letters] = index
+        return index
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        # Called for every element of a large file: keep the common paths short.
+        tag = self.names.get(name) or _local(self.names, name)
+        if tag == "c":
+            ref = attrs.get("r")
+            self.col = self.column(ref) if ref else self.col + 1
+            self.kind = attrs.get("t", "n")
+            style = attrs.get("s")
+            self.style = int(style) if style else 0
+            self.formula = False
+            self.parts = []
+            self.capture = None
+        elif tag == "v":
+            self.capture = self.parts
+        elif tag == "f":
+            self.formula = True
+            self.formula_parts = []
+            self.capture = self.formula_parts
+        elif tag == "is":
+            self.in_inline = True
+        elif tag == "rPh":
+            self.in_phonetic = True
+        elif tag == "t":
+            if self.in_inline and not self.in_phonetic:
+                self.capture = self.parts
+        elif tag == "row":
+            ref = attrs.get("r")
+            self.row_number = int(ref) if ref else self.row_number + 1
+            if not 1 <= self.row_number <= EXCEL_MAX_ROWS:
+                raise FileRejected(
+                    f"工作表的行号超出 Excel 上限 {EXCEL_MAX_ROWS} 行，文件可能已损坏"
+                )
+            self.cells = []
+            self.col = 0
+
+    def text(self, data: str) -> None:
+        if self.capture is not None:
+            self.capture.append(data)
+
+    def end(self, name: str) -> None:
+        tag = self.names.get(name) or _local(self.names, name)
+        if tag == "c":
+            self.capture = None
+            cells = self.cells
+            col = self.col
+            if cells is None or col > self.max_col:
+                return
+            value = self.value()
+            if value is None:
+                return
+            if col > len(cells):
+                cells.extend([None] * (col - len(cells)))
+            cells[col - 1] = value
+        elif tag in ("v", "f", "t"):
+            self.capture = None
+        elif tag == "is":
+            self.in_inline = False
+        elif tag == "rPh":
+            self.in_phonetic = False
+        elif tag == "row":
+            if self.cells is not None:
+                self.done.append((self.row_number, self.cells))
+            self.cells = None
+
+    def value(self) -> CellValue:
+        if self.formula:
+            return CellProblem("formula", "=" + "".join(self.formula_parts))
+        kind = self.kind
+        text = "".join(self.parts) if self.parts else None
+        if text is None:
+            return None
+        if kind == "s":
+            shared = self.shared[int(text)]
+            if isinstance(shared, str):
+                return shared if shared.strip() else None
+            return _xlsx_plain(shared)
+        if kind in ("inlineStr", "str"):
+            return _unescape(text) if text.strip() else None
+        if kind == "e":
+            return CellProblem("error", text)
+        if kind == "b":
+            return text.strip() in ("1", "true")
+        if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
+            return _xlsx_plain(from_ISO8601(text.strip()))
+        return self.number(text)
+
+    def number(self, text: str) -> CellValue:
+        try:
+            number: int | float = int(text)
+        except ValueError:
+            number = float(text)
+        if isinstance(number, float) and not math.isfinite(number):
+            return CellProblem("error", "#NUM!")
+        if self.style and self.style in self.date_styles:
+            try:
+                moment = self.from_excel(
+                    number, self.epoch, timedelta=self.style in self.timedelta_styles
+                )
+            except (OverflowError, ValueError):
+                return CellProblem("error", "#VALUE!")
+            return _xlsx_plain(moment)
+        return number
+
+
+def _xlsx_plain(value: object) -> CellValue:
+    """A parsed xlsx value as a CellValue (times and durations become text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool | int | float | datetime | date):
+        return value
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
 
 _DECODE_CHUNK = 1 << 20
 _DELIMITERS = (",", ";", "\t")
