@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import traceback
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import typer.core
+from rich.markup import escape
 
 from jjadmin.errors import JjadminError, UsageError, ValidationFailed
 
@@ -35,6 +34,9 @@ class RootGroup(typer.core.TyperGroup):
     """Maps JjadminError to exit codes and messages; internal errors go to a log file."""
 
     def invoke(self, ctx: Any) -> Any:
+        # The raw arguments tell the handler whether --json was asked for even when the error
+        # happens before the command registered its Output (e.g. in the root callback).
+        ctx.meta["jjadmin.args"] = [*getattr(ctx, "_protected_args", []), *(ctx.args or [])]
         try:
             return super().invoke(ctx)
         except JjadminError as exc:
@@ -43,49 +45,89 @@ class RootGroup(typer.core.TyperGroup):
         except Exception as exc:
             if type(exc).__module__.startswith(("typer", "click")):
                 raise
-            settings = ctx.meta.get("jjadmin.settings")
             if ctx.meta.get("jjadmin.debug"):
                 raise
-            path = _write_log(settings, exc)
-            out = ctx.meta.get("jjadmin.output")
-            message = f"内部错误：{type(exc).__name__}；详细信息已写入 {path}"
-            if out is not None:
-                out.fail("internal", message, "可加 --debug 查看完整堆栈", {})
-            else:
-                sys.stderr.write(f"错误：{message}\n")
+            mapped = _database_error(ctx, exc)
+            if mapped is not None:
+                _render_error(ctx, mapped)
+                raise typer.Exit(mapped.exit_code) from None
+            _render_internal(ctx, exc)
             raise typer.Exit(10) from None
 
 
-def _render_error(ctx: Any, exc: JjadminError) -> None:
+def _database_error(ctx: Any, exc: Exception) -> JjadminError | None:
+    """A driver error that escaped a service (unreachable, read-only, uninitialised…)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    from jjadmin.db import db_error
+
+    sc = ctx.meta.get("jjadmin.service_context")
+    if sc is None:
+        return None
+    return db_error(sc.engine, exc)
+
+
+def _output_for(ctx: Any) -> Any:
+    """The Output the command registered, or one built from the raw arguments."""
     out = ctx.meta.get("jjadmin.output")
     if out is None:
         from jjadmin.commands._output import Output
 
-        out = Output(as_json="--json" in sys.argv[1:] or "--json" in (ctx.args or []))
+        out = Output(as_json="--json" in ctx.meta.get("jjadmin.args", ()))
+    return out
+
+
+def _render_internal(ctx: Any, exc: Exception) -> None:
+    """One line naming the log file that holds the traceback (exit 10)."""
+    path = _write_log(ctx.meta.get("jjadmin.settings"), exc)
+    where = f"详细信息见日志文件 {path}" if path is not None else "无法写入日志文件"
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        message = f"数据库错误：{first}；{where}"
+    else:
+        message = f"内部错误（{type(exc).__name__}），{where}（加 --debug 显示完整堆栈）"
+    data = {"log": str(path)} if path is not None else {}
+    _output_for(ctx).fail("internal", message, None, data)
+
+
+def _render_error(ctx: Any, exc: JjadminError) -> None:
+    out = _output_for(ctx)
     if isinstance(exc, ValidationFailed):
         if out.as_json:
             out.emit(exc.report.to_json())
         else:
             out.report(exc.report)
-        out.err.print(f"[red]错误：[/red]{exc.message}")
+        out.err.print(f"[red]错误：[/red]{escape(exc.message)}")
         if exc.hint:
-            out.err.print(f"[yellow]提示：[/yellow]{exc.hint}")
+            out.err.print(f"[yellow]提示：[/yellow]{escape(exc.hint)}")
         return
     out.fail(exc.code, exc.message, exc.hint, exc.data)
 
 
-def _write_log(settings: Any, exc: BaseException) -> Path:
+def _write_log(settings: Any, exc: BaseException) -> Path | None:
+    """Write the traceback to a new file in the log directory (or the temp dir)."""
+    import tempfile
+
+    from jjadmin.clock import wall
     from jjadmin.config import data_dir
 
+    text = "".join(traceback.format_exception(exc))
+    prefix = f"error-{wall():%Y%m%d-%H%M%S}-"
     log_dir = settings.effective_log_dir if settings is not None else data_dir() / "logs"
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        path = log_dir / f"error-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-    except OSError:
-        path = Path(os.environ.get("TMPDIR", "/tmp")) / f"jjadmin-error-{os.getpid()}.log"
-        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-    return path
+    for folder in (log_dir, Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=prefix, suffix=".log", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return None
 
 
 app = typer.Typer(
@@ -106,12 +148,14 @@ def _factory(ctx: typer.Context) -> Any:
         if "sc" in cache:
             return cache["sc"]
         from jjadmin.clock import now
-        from jjadmin.db import make_engine
+        from jjadmin.db import make_engine, probe
         from jjadmin.services.context import ServiceContext
         from jjadmin.services.sms import make_sender
 
         settings = ctx.meta["jjadmin.settings"]
         engine = make_engine(settings.effective_database_url, create=create_db)
+        ctx.call_on_close(engine.dispose)
+        probe(engine, require_schema=not create_db)
         token, source = _credentials(settings)
         sc = ServiceContext(
             engine=engine,
@@ -122,7 +166,7 @@ def _factory(ctx: typer.Context) -> Any:
             credentials_source=source,
         )
         cache["sc"] = sc
-        ctx.call_on_close(engine.dispose)
+        ctx.meta["jjadmin.service_context"] = sc
         return sc
 
     return build
@@ -157,8 +201,10 @@ def root(
         settings = get_settings(database_url=db, debug=debug or None)
     except ValidationError as exc:
         first = exc.errors()[0]
+        name = f"JJADMIN_{str(first['loc'][0]).upper()}" if first["loc"] else "JJADMIN_*"
         raise UsageError(
-            f"配置不正确：JJADMIN_{str(first['loc'][0]).upper()}：{first['msg']}"
+            f"环境变量 {name} 的值不正确：{first.get('input')!s}",
+            hint=f"检查 {name} 的设置（{first['msg']}）",
         ) from None
     if settings.now:
         from jjadmin.clock import parse_now

@@ -25,6 +25,11 @@ def now(override: str | None = None) -> datetime:
     return datetime.now(TZ)
 
 
+def wall() -> datetime:
+    """The real wall-clock time (log file names only; rules use `now()`)."""
+    return datetime.now(TZ)
+
+
 def local(value: datetime) -> datetime:
     """A stored timestamp shown in Asia/Shanghai (naive values are taken as UTC)."""
     if value.tzinfo is None:

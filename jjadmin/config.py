@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "jjadmin"
@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     now: str | None = None
     sms: str = "console"
     token: str | None = None
-    max_rows: int = 1_000_000
+    max_rows: int = Field(default=1_000_000, gt=0)
     session_file: Path | None = None
     log_dir: Path | None = None
     debug: bool = False

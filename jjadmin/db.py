@@ -16,6 +16,8 @@ from sqlalchemy.pool import StaticPool
 
 from jjadmin.errors import JjadminError, NotFound, UsageError
 
+UNINITIALISED = "数据库尚未初始化"
+
 
 class DatabaseUnavailable(JjadminError):
     """The database cannot be reached or written (exit 10, one clear line)."""
@@ -25,14 +27,31 @@ class DatabaseUnavailable(JjadminError):
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL, or None for memory / other backends."""
+    """The file behind a SQLite URL, or None for memory / other backends.
+
+    Also understands URI filenames (`sqlite:///file:PATH?mode=ro&uri=true`).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return None
     database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if not database or database == ":memory:":
         return None
+    if database.startswith("file:"):
+        if parsed.query.get("mode") == "memory" or database in ("file:", "file::memory:"):
+            return None
+        rest = database[len("file:") :]
+        if rest.startswith("//"):  # file://host/path: only the local form is meaningful
+            rest = rest[2:]
+            rest = rest[rest.find("/") :] if "/" in rest else ""
+        return Path(rest) if rest else None
     return Path(database)
+
+
+def is_read_only_url(url: str) -> bool:
+    """A SQLite URL that opens the file read-only (`?mode=ro` with `uri=true`)."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.query.get("mode") == "ro"
 
 
 def check_url(url: str) -> str:
@@ -72,14 +91,14 @@ def make_engine(url: str, *, create: bool = False, echo: bool = False) -> Engine
             kwargs["poolclass"] = StaticPool
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
-        _install_sqlite_events(engine, memory=path is None)
+        _install_sqlite_events(engine, wal=path is not None and not is_read_only_url(url))
         return engine
     kwargs["pool_pre_ping"] = False
     kwargs["connect_args"] = {"connect_timeout": 5}
     return create_engine(url, **kwargs)
 
 
-def _install_sqlite_events(engine: Engine, *, memory: bool) -> None:
+def _install_sqlite_events(engine: Engine, *, wal: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
@@ -87,7 +106,7 @@ def _install_sqlite_events(engine: Engine, *, memory: bool) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        if not memory:
+        if wal:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.close()
@@ -133,6 +152,25 @@ def try_unit_lock(session: Session, name: str) -> bool:
     return bool(got.scalar())
 
 
+def probe(engine: Engine, *, require_schema: bool) -> None:
+    """Fail early and clearly: the database answers and (unless creating it) has our schema.
+
+    Raises DatabaseUnavailable (exit 10, one line) or NotFound (exit 4, hint `db init`).
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect() as conn:
+            initialised = inspect(conn).has_table("alembic_version")
+    except DBAPIError as exc:
+        mapped = db_error(engine, exc)
+        raise (mapped or DatabaseUnavailable(describe_db_error(engine, exc))) from exc
+    if require_schema and not initialised:
+        where = engine.url.render_as_string(hide_password=True)
+        raise NotFound(f"{UNINITIALISED}：{where}", hint="先运行 jjadmin db init")
+
+
 @contextmanager
 def connect_checked(engine: Engine) -> Iterator[None]:
     """Turn driver connection errors into one clear Chinese line."""
@@ -146,6 +184,25 @@ def connect_checked(engine: Engine) -> Iterator[None]:
     yield
 
 
+def db_error(engine: Engine, exc: BaseException) -> JjadminError | None:
+    """The user-facing error for a driver error, or None when it is a bug (exit 10 + log).
+
+    A missing schema is NotFound (exit 4, hint `db init`); a database that cannot be reached,
+    opened, written or locked is DatabaseUnavailable (exit 10, one clear line).
+    """
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    message = describe_db_error(engine, exc)
+    if message.startswith(UNINITIALISED):
+        where = engine.url.render_as_string(hide_password=True)
+        return NotFound(f"{UNINITIALISED}：{where}", hint="先运行 jjadmin db init")
+    if isinstance(exc, OperationalError):
+        return DatabaseUnavailable(message)
+    return None
+
+
 def describe_db_error(engine: Engine, exc: BaseException) -> str:
     text_ = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
     where = engine.url.render_as_string(hide_password=True)
@@ -155,9 +212,19 @@ def describe_db_error(engine: Engine, exc: BaseException) -> str:
     if "unable to open" in low:
         return f"无法打开数据库文件：{where}"
     if "no such table" in low or ("relation" in low and "does not exist" in low):
-        return f"数据库尚未初始化（先运行 jjadmin db init）：{where}"
+        return f"{UNINITIALISED}（先运行 jjadmin db init）：{where}"
     if "locked" in low:
         return f"数据库正忙（被其他进程锁定），请稍后重试：{where}"
+    if "connection refused" in low:
+        return f"无法连接数据库服务器（连接被拒绝，请确认服务已启动、地址和端口正确）：{where}"
+    if "timeout" in low or "timed out" in low:
+        return f"连接数据库服务器超时：{where}"
+    if "password authentication failed" in low or "no password supplied" in low:
+        return f"数据库用户名或密码错误：{where}"
+    if "database" in low and "does not exist" in low:
+        return f"数据库不存在（请先在服务器上创建该数据库）：{where}"
+    if "could not translate host name" in low or "name or service not known" in low:
+        return f"找不到数据库服务器主机：{where}"
     return f"无法连接数据库 {where}：{text_}"
 
 

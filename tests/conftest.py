@@ -27,6 +27,19 @@ PG_URL = os.environ.get("JJADMIN_TEST_PG_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, with tiny costs: the RFC 9106 defaults take ~1 s per hash on a busy CI
+    box. Stored hashes carry their parameters, so verification is unchanged. (A test that
+    needs the production hasher calls monkeypatch.undo().)"""
+    from argon2 import PasswordHasher
+
+    from jjadmin.services import auth
+
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", lambda: fast)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "postgres" in item.keywords and not PG_URL:
@@ -228,10 +241,28 @@ class Cli:
         self.run("verify", "check", self.outbox.last_code())
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test session (per xdist worker).
+
+    The `cli` fixture starts from a copy, so its `db init` takes the idempotent path instead
+    of replaying every migration (~2 s per test on a busy box). Fresh-database behaviour of
+    `db init` is tested on its own in tests/cli/test_db_cli.py.
+    """
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    engine = make_engine(f"sqlite:///{path}", create=True)
+    migrate(engine)
+    engine.dispose()  # the last connection checkpoints the WAL into the main file
+    return path
+
+
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite_template: Path) -> Cli:
     """A CLI with an initialised SQLite database and the city admin `admin` logged in."""
+    import shutil
+
     outbox = Outbox(tmp_path / "sms.jsonl")
+    shutil.copyfile(migrated_sqlite_template, tmp_path / "jj.db")
     url = f"sqlite:///{tmp_path / 'jj.db'}"
     monkeypatch.setenv("JJADMIN_DATABASE_URL", url)
     monkeypatch.setenv("JJADMIN_SESSION_FILE", str(tmp_path / "session.json"))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from jjadmin.clock import local
@@ -64,7 +65,8 @@ class Output:
         self.as_json = as_json
         width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
         self.out = Console(width=width, highlight=False, soft_wrap=False)
-        self.err = Console(stderr=True, width=width, highlight=False)
+        # soft_wrap: an error or hint stays one line (cron logs, grep) whatever the width
+        self.err = Console(stderr=True, width=width, highlight=False, soft_wrap=True)
         self.emitted = False
 
     def emit(self, doc: Any) -> None:
@@ -128,11 +130,11 @@ class Output:
                 self.out.print(f"  {key}: {human(value)}")
 
     def report(self, report: Any, *, title: str = "导入") -> None:
+        for note in report.notes:  # stderr, so also in JSON mode
+            self.err.print(f"[yellow]提示：[/yellow]{escape(note)}")
         if self.as_json:
             self.emit(report.to_json())
             return
-        for note in report.notes:
-            self.err.print(f"[yellow]提示：[/yellow]{note}")
         verb = "校验" if report.dry_run else title
         line = (
             f"{verb}：共 {report.total} 行，新增 {report.created}，更新 {report.updated}，"
@@ -158,9 +160,9 @@ class Output:
 
     def fail(self, code: str, message: str, hint: str | None, data: Mapping[str, Any]) -> None:
         """Render an error: stderr for humans, plus one JSON document in --json mode."""
-        self.err.print(f"[red]错误：[/red]{message}", markup=True, highlight=False)
+        self.err.print(f"[red]错误：[/red]{escape(message)}", markup=True, highlight=False)
         if hint:
-            self.err.print(f"[yellow]提示：[/yellow]{hint}")
+            self.err.print(f"[yellow]提示：[/yellow]{escape(hint)}")
         if self.as_json and not self.emitted:
             err: dict[str, Any] = {"code": code, "message": message}
             if hint:

@@ -2,6 +2,212 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(help="学员个人平台", no_args_is_help=True)
+
+
+@app.command("show")
+def me_show(
+    ctx: typer.Context,
+    show_id: Annotated[
+        bool, typer.Option("--show-id", help="显示完整身份证号和手机号（需已短信验证）")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """查看本人的教师信息与信息审核记录。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.teacher import render_detail
+    from jjadmin.services import teachers
+
+    out = output(ctx, as_json=as_json)
+    detail = teachers.my_profile(service_context(ctx), show_id=show_id)
+    render_detail(out, detail, title="个人信息")
+
+
+@app.command("update", epilog="示例: jjadmin me update --mobile 13800138000")
+def me_update(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option("--name", help="姓名（需学校先“重新更新”）")] = None,
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="身份证号（需学校先“重新更新”）")
+    ] = None,
+    mobile: Annotated[str | None, typer.Option("--mobile", help="手机号")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="电子邮箱")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="通讯地址")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="职称")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """信息更新：提交本人信息的修改，由学校管理员审核（已提交未审核）。
+
+    姓名和身份证号须学校继续教育管理员先执行“重新更新”（jjadmin teacher reopen）才能修改。
+    """
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.services import teachers
+
+    out = output(ctx, as_json=as_json)
+    r = teachers.update_my_info(
+        service_context(ctx),
+        name=name,
+        id_number=id_number,
+        mobile=mobile,
+        email=email,
+        address=address,
+        title=title,
+    )
+    out.result(
+        f"已提交信息修改（第 {r.round} 轮），等待学校管理员审核",
+        learner_no=r.learner_no,
+        round=r.round,
+        review_state=r.review_state,
+    )
+
+
+def _market_columns() -> list:  # type: ignore[type-arg]
+    from jjadmin.commands._output import Col
+
+    return [
+        Col("course_code", "课程编号"),
+        Col("name", "课程名称"),
+        Col("training_level", "培训级别"),
+        Col("hour_type", "学时类型"),
+        Col("hours", "学时", justify="right"),
+        Col("fee", "培训费用", justify="right"),
+        Col("remaining", "剩余名额", fmt=lambda v: "不限" if v is None else str(v)),
+        Col("selected", "已选", fmt=lambda v: "✓" if v else ""),
+    ]
+
+
+@app.command("courses", epilog="示例: jjadmin me courses --level 全员培训 --keyword 信息技术")
+def me_courses(
+    ctx: typer.Context,
+    period: Annotated[str | None, typer.Option("--period", help="期数（默认当前期）")] = None,
+    level: Annotated[str | None, typer.Option("--level", help="培训级别")] = None,
+    hour_type: Annotated[str | None, typer.Option("--hour-type", help="学时类型")] = None,
+    keyword: Annotated[str | None, typer.Option("--keyword", help="课程名称或编号关键字")] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="只看我已选的课程（我的课单）")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100000, help="最多显示条数")] = 1000,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="跳过前 N 条")] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """课程超市：本期可选的课程（有剩余名额），以及按所缺学时、任教学科和学段推荐的 5–8 门课程。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands._output import to_jsonable
+    from jjadmin.services import selfservice
+
+    out = output(ctx, as_json=as_json)
+    market = selfservice.course_market(
+        service_context(ctx),
+        period=period,
+        level=level,
+        hour_type=hour_type,
+        keyword=keyword,
+        mine=mine,
+        limit=limit,
+        offset=offset,
+    )
+    columns = _market_columns()
+    if as_json:
+        out.table(
+            market.items,
+            columns,
+            total=market.total,
+            extra={
+                "period": market.period,
+                "recommended": to_jsonable(market.recommended),
+                "hours": to_jsonable(market.hours),
+            },
+        )
+        return
+    h = market.hours
+    out.line(
+        f"{h.year} 年学时：要求 {h.required_hours}，已获得 {h.earned_hours}，"
+        f"已选课 {h.enrolled_hours}，尚缺 {h.missing_hours}"
+    )
+    if market.recommended and not mine:
+        from jjadmin.commands._output import Col
+
+        out.table(
+            market.recommended,
+            [*columns[:6], Col("reason", "推荐理由")],
+            title="推荐课程",
+        )
+    out.table(market.items, columns, total=market.total, title=f"{market.period} 期课程超市")
+    out.hint("选课：jjadmin me enroll 课程编号 …")
+
+
+@app.command("enroll", epilog="示例: jjadmin me enroll C2601001 C2601002")
+def me_enroll(
+    ctx: typer.Context,
+    courses: Annotated[list[str], typer.Argument(help="课程编号（可多个）")],
+    period: Annotated[str | None, typer.Option("--period", help="期数（默认当前期）")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """自主选课（仅在选课时间内；“能力提升工程”课程只能在这里由本人选）。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.enroll import render_enroll_report
+    from jjadmin.services import enrollments
+
+    out = output(ctx, as_json=as_json)
+    report = enrollments.enroll_self(service_context(ctx), course_codes=courses, period=period)
+    render_enroll_report(out, report, title="选课")
+
+
+@app.command("drop", epilog="示例: jjadmin me drop C2601001")
+def me_drop(
+    ctx: typer.Context,
+    course: Annotated[str, typer.Argument(help="课程编号")],
+    period: Annotated[str | None, typer.Option("--period", help="期数（默认当前期）")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """取消选课（仅在选课时间内；已缴费的选课不能取消）。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.enroll import DROP_FIELDS
+    from jjadmin.services import enrollments
+
+    out = output(ctx, as_json=as_json)
+    result = enrollments.drop_own_enrollment(
+        service_context(ctx), course_code=course, period=period
+    )
+    out.record(result, DROP_FIELDS, title="已取消选课")
+
+
+@app.command("hours", epilog="示例: jjadmin me hours --year 2026")
+def me_hours(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Option("--year", help="年度（默认今年）")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """本人学时：年度要求、已获得（按学时类型）、已选课未结业、尚缺学时。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands._output import Col
+    from jjadmin.services import selfservice
+
+    out = output(ctx, as_json=as_json)
+    summary = selfservice.my_hours(service_context(ctx), year=year)
+    out.record(
+        summary,
+        [
+            Col("year", "年度"),
+            Col("required_hours", "要求学时"),
+            Col("earned_hours", "已获得学时"),
+            Col("by_type", "按学时类型", fmt=lambda v: "；".join(f"{k} {x}" for k, x in v.items())),
+            Col("enrolled_hours", "已选课（未结业）学时"),
+            Col("missing_hours", "尚缺学时"),
+        ],
+        title="本人学时",
+    )

@@ -161,6 +161,21 @@ def _map_columns(
             continue
         seen.add(spec.key)
         mapped.append(_Column(index, spec))
+    if not mapped and any(spec.required for spec in specs):
+        # Not one expected header: the file has no header row (or is another kind of sheet).
+        # One clear error instead of one "missing column" per spec.
+        expected = "、".join(spec.header for spec in specs if spec.required)
+        issues.append(
+            RowIssue(
+                row=header_row,
+                column=None,
+                value=None,
+                message=f"没有找到表头行：第 {header_row} 行应为列名（{expected}）",
+                code="missing-header",
+                category="schema",
+            )
+        )
+        return mapped, issues, []
     for spec in specs:
         if spec.required and spec.key not in seen:
             issues.append(

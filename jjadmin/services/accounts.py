@@ -8,8 +8,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from jjadmin.errors import Conflict, InputRejected, NotAuthenticated, NotFound, PermissionDenied
+from jjadmin.errors import (
+    Conflict,
+    InputRejected,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    UsageError,
+)
 from jjadmin.models import Account, AuthToken, District, School, Teacher
 from jjadmin.rules.enums import districts
 from jjadmin.rules.ids import mask_mobile, normalize_mobile
@@ -45,7 +53,7 @@ def check_password_strength(password: str) -> None:
 
 def seed_districts(session: Session) -> int:
     """Insert the city's districts (idempotent); returns how many were added."""
-    have = set(session.execute(select(District.code)).scalars())
+    have = set(session.execute(select(col(District.code))).scalars())
     added = 0
     for code, name in districts().items():
         if code not in have:
@@ -72,10 +80,15 @@ def bootstrap(
         seed_districts(session)
         if session.execute(select(func.count()).select_from(Account)).scalar_one():
             return None
-        if not username or not password:
-            raise InputRejected(
-                "首次初始化需要创建市级管理员账号",
+        if not username:
+            raise UsageError(
+                "首次初始化需要创建市级管理员账号（--admin 用户名）",
                 hint="jjadmin db init --admin 用户名 --name 姓名 --mobile 手机号 --password-stdin",
+            )
+        if not password:
+            raise UsageError(
+                f"需要为市级管理员 {username} 设置密码",
+                hint="用 --password-stdin 从标准输入提供密码（或在终端中运行以输入密码）",
             )
         check_password_strength(password)
         account = Account(
@@ -170,7 +183,7 @@ def add_account(
         if not _can_manage(session, actor, target):
             raise PermissionDenied(OUT_OF_SCOPE, hint="只能为本单位或下级单位创建管理员")
         exists = session.execute(
-            select(Account.id).where(Account.username == username)
+            select(col(Account.id)).where(col(Account.username) == username)
         ).scalar_one_or_none()
         if exists is not None:
             raise Conflict(f"用户名已存在：{username}")
@@ -198,7 +211,9 @@ def add_account(
 def _view(session: Session, a: Account) -> AccountView:
     code = None
     if a.school_id is not None:
-        code = session.execute(select(School.code).where(School.id == a.school_id)).scalar_one()
+        code = session.execute(
+            select(col(School.code)).where(col(School.id) == a.school_id)
+        ).scalar_one()
     return AccountView(
         a.username,
         a.role,
@@ -216,29 +231,30 @@ def _view(session: Session, a: Account) -> AccountView:
 def list_accounts(ctx: ServiceContext, *, include_teachers: bool = False) -> list[AccountView]:
     actor = ctx.require("city", "district", "school", "institution", action="查看管理员账号")
     with ctx.reading() as session:
-        stmt = select(Account).outerjoin(School, School.id == Account.school_id)
+        stmt = select(Account).outerjoin(School, col(School.id) == col(Account.school_id))
         if not include_teachers:
-            stmt = stmt.where(Account.role != "teacher")
+            stmt = stmt.where(col(Account.role) != "teacher")
         if actor.role == "district":
             stmt = stmt.where(
                 or_(
-                    Account.district_code == actor.district_code,
-                    School.district_code == actor.district_code,
+                    col(Account.district_code) == actor.district_code,
+                    col(School.district_code) == actor.district_code,
                 )
             )
         elif actor.has_role("school") and actor.role != "city":
             stmt = stmt.where(
-                Account.school_id == actor.acting_school_id, Account.role.in_(("school", "teacher"))
-            )  # type: ignore[attr-defined]
+                col(Account.school_id) == actor.acting_school_id,
+                col(Account.role).in_(("school", "teacher")),
+            )
         elif actor.role == "institution":
-            stmt = stmt.where(Account.institution == actor.institution)
-        rows = session.execute(stmt.order_by(Account.id)).scalars().all()
+            stmt = stmt.where(col(Account.institution) == actor.institution)
+        rows = session.execute(stmt.order_by(col(Account.id))).scalars().all()
         return [_view(session, a) for a in rows]
 
 
 def _load_managed(session: Session, actor: Actor, username: str) -> Account:
     account = session.execute(
-        select(Account).where(Account.username == username.strip())
+        select(Account).where(col(Account.username) == username.strip())
     ).scalar_one_or_none()
     if account is None:
         raise NotFound(f"账号不存在：{username}")
@@ -258,7 +274,7 @@ def disable_account(ctx: ServiceContext, username: str) -> None:
         account.disabled = True
         session.execute(
             AuthToken.__table__.update()  # type: ignore[attr-defined]
-            .where(AuthToken.account_id == account.id)
+            .where(col(AuthToken.account_id) == account.id)
             .values(revoked=True)
         )
         audit.record(
@@ -303,7 +319,7 @@ def unlock_teacher(ctx: ServiceContext, learner_no: str) -> None:
     actor = ctx.require("city", "district", "school", action="解锁教师账号")
     with ctx.transaction() as session:
         teacher = session.execute(
-            select(Teacher).where(Teacher.learner_no == learner_no.strip())
+            select(Teacher).where(col(Teacher.learner_no) == learner_no.strip())
         ).scalar_one_or_none()
         if teacher is None:
             raise NotFound(f"学号不存在：{learner_no}")
@@ -314,7 +330,7 @@ def unlock_teacher(ctx: ServiceContext, learner_no: str) -> None:
         if not school_in_scope(actor, school):
             raise PermissionDenied(OUT_OF_SCOPE)
         account = session.execute(
-            select(Account).where(Account.teacher_id == teacher.id)
+            select(Account).where(col(Account.teacher_id) == teacher.id)
         ).scalar_one_or_none()
         if account is None:
             raise Conflict(f"学号 {learner_no} 的账号未被锁定")

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from jjadmin.models import Account, AuditLog, School
 from jjadmin.services.context import Actor, ServiceContext
@@ -84,37 +85,35 @@ def list_audit(
     stmt = select(AuditLog)
     if actor.role == "district":
         sub = (
-            select(Account.id)
-            .outerjoin(School, School.id == Account.school_id)
+            select(col(Account.id))
+            .outerjoin(School, col(School.id) == col(Account.school_id))
             .where(
                 or_(
-                    Account.district_code == actor.district_code,
-                    School.district_code == actor.district_code,
+                    col(Account.district_code) == actor.district_code,
+                    col(School.district_code) == actor.district_code,
                 )
             )
         )
-        stmt = stmt.where(AuditLog.actor_id.in_(sub))  # type: ignore[union-attr]
+        stmt = stmt.where(col(AuditLog.actor_id).in_(sub))
     elif actor.role == "school" or actor.principal_school_id:
-        sub = select(Account.id).where(Account.school_id == actor.acting_school_id)
+        sub = select(col(Account.id)).where(col(Account.school_id) == actor.acting_school_id)
         stmt = stmt.where(
             or_(
-                AuditLog.actor_id.in_(sub),  # type: ignore[union-attr]
-                AuditLog.actor_id == actor.account_id,
+                col(AuditLog.actor_id).in_(sub),
+                col(AuditLog.actor_id) == actor.account_id,
             )
         )
     elif actor.role == "institution":
-        stmt = stmt.where(AuditLog.actor_id == actor.account_id)
+        stmt = stmt.where(col(AuditLog.actor_id) == actor.account_id)
     if since is not None:
-        stmt = stmt.where(AuditLog.at >= since)
+        stmt = stmt.where(col(AuditLog.at) >= since)
     if actor_name:
-        stmt = stmt.where(AuditLog.actor == actor_name)
+        stmt = stmt.where(col(AuditLog.actor) == actor_name)
     if action:
-        stmt = stmt.where(AuditLog.action.startswith(action))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(AuditLog.action).startswith(action))
     with ctx.reading() as session:
         total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        rows = session.execute(
-            stmt.order_by(AuditLog.id.desc()).limit(limit)  # type: ignore[union-attr]
-        ).scalars()
+        rows = session.execute(stmt.order_by(col(AuditLog.id).desc()).limit(limit)).scalars()
         views = [
             AuditView(
                 r.id or 0,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from jjadmin.errors import AccountLocked, NotAuthenticated
 from jjadmin.models import Account, AuthToken, Principal, School, Teacher
@@ -78,12 +79,12 @@ def _teacher_account(session: Session, username: str, now: datetime) -> Account 
     if len(username) != LEARNER_NO_LEN or not username.isdigit():
         return None
     teacher = session.execute(
-        select(Teacher).where(Teacher.learner_no == username)
+        select(Teacher).where(col(Teacher.learner_no) == username)
     ).scalar_one_or_none()
     if teacher is None:
         return None
     account = session.execute(
-        select(Account).where(Account.teacher_id == teacher.id)
+        select(Account).where(col(Account.teacher_id) == teacher.id)
     ).scalar_one_or_none()
     if account is None:
         account = Account(
@@ -111,7 +112,7 @@ def login(ctx: ServiceContext, username: str, password: str) -> LoginResult:
     result: LoginResult | None = None
     with ctx.transaction() as session:
         account = session.execute(
-            select(Account).where(Account.username == username)
+            select(Account).where(col(Account.username) == username)
         ).scalar_one_or_none()
         if account is None:
             account = _teacher_account(session, username, ctx.now)
@@ -165,7 +166,7 @@ def logout(ctx: ServiceContext) -> None:
         return
     with ctx.transaction() as session:
         tok = session.execute(
-            select(AuthToken).where(AuthToken.token_hash == token_digest(ctx.credentials))
+            select(AuthToken).where(col(AuthToken.token_hash) == token_digest(ctx.credentials))
         ).scalar_one_or_none()
         if tok is not None and tok.kind == "session":
             tok.revoked = True
@@ -188,8 +189,8 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
     with ctx.reading() as session:
         row = session.execute(
             select(AuthToken, Account)
-            .join(Account, Account.id == AuthToken.account_id)
-            .where(AuthToken.token_hash == token_digest(ctx.credentials))
+            .join(Account, col(Account.id) == col(AuthToken.account_id))
+            .where(col(AuthToken.token_hash) == token_digest(ctx.credentials))
         ).one_or_none()
         if row is None:
             raise _not_logged_in()
@@ -203,19 +204,21 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
         school_code = None
         if account.school_id is not None:
             school_code = session.execute(
-                select(School.code).where(School.id == account.school_id)
+                select(col(School.code)).where(col(School.id) == account.school_id)
             ).scalar_one_or_none()
         principal_school = None
         if account.teacher_id is not None:
             principal_school = session.execute(
-                select(Principal.school_id).where(Principal.teacher_id == account.teacher_id)
+                select(col(Principal.school_id)).where(
+                    col(Principal.teacher_id) == account.teacher_id
+                )
             ).scalar_one_or_none()
             current_school = session.execute(
-                select(Teacher.school_id).where(Teacher.id == account.teacher_id)
+                select(col(Teacher.school_id)).where(col(Teacher.id) == account.teacher_id)
             ).scalar_one()
             if current_school != account.school_id:
                 school_code = session.execute(
-                    select(School.code).where(School.id == current_school)
+                    select(col(School.code)).where(col(School.id) == current_school)
                 ).scalar_one()
             return Actor(
                 account.id,

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from jjadmin.db import DatabaseUnavailable, describe_db_error, read_engine, session_factory
+from jjadmin.db import db_error, read_engine, session_factory
 from jjadmin.errors import NotAuthenticated, PermissionDenied
 
 if TYPE_CHECKING:
@@ -126,9 +126,12 @@ class ServiceContext:
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             session.rollback()
-            raise DatabaseUnavailable(describe_db_error(self.engine, exc)) from exc
+            mapped = db_error(self.engine, exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
         except BaseException:
             session.rollback()
             raise
@@ -144,9 +147,12 @@ class ServiceContext:
         try:
             yield session
             session.rollback()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             session.rollback()
-            raise DatabaseUnavailable(describe_db_error(self.engine, exc)) from exc
+            mapped = db_error(self.engine, exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
         finally:
             session.close()
 

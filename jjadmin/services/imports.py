@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from jjadmin.db import try_unit_lock
 from jjadmin.errors import Conflict, NotFound, PermissionDenied
@@ -100,7 +101,7 @@ def run_import(
         validate(session, actor, rows, report)
         bad = report.rejected_rows
         good = [r for r in rows if r.row not in bad]
-        if options.dry_run or (bad and not options.skip_invalid):
+        if bad and not options.skip_invalid:
             session.rollback()
             return report
         batch = ImportBatch(
@@ -139,8 +140,9 @@ def run_import(
             },
             batch_id=batch.id,
         )
-        if report.created == 0 and report.updated == 0:
-            # nothing changed: keep the batch out of the history (idempotent re-import)
+        if options.dry_run or (report.created == 0 and report.updated == 0):
+            # a dry run reports what would be written; an import that changes nothing keeps
+            # the batch out of the history (idempotent re-import)
             session.rollback()
             report.batch_id = None
     return report
@@ -206,13 +208,11 @@ def list_batches(ctx: ServiceContext, *, limit: int = 50) -> tuple[list[BatchVie
         stmt = select(ImportBatch)
         if actor.role not in ("city", "system"):
             stmt = stmt.where(
-                (ImportBatch.actor_id == actor.account_id)
-                | ImportBatch.unit.in_(_units(actor) or {"-"})  # type: ignore[attr-defined]
+                (col(ImportBatch.actor_id) == actor.account_id)
+                | col(ImportBatch.unit).in_(_units(actor) or {"-"})
             )
         total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        rows = session.execute(
-            stmt.order_by(ImportBatch.id.desc()).limit(limit)  # type: ignore[union-attr]
-        ).scalars()
+        rows = session.execute(stmt.order_by(col(ImportBatch.id).desc()).limit(limit)).scalars()
         return [_view(b) for b in rows], int(total)
 
 
@@ -236,6 +236,9 @@ ROW_TABLES = {
     "grade": "batch_id",
     "payment": "batch_id",
 }
+# Rows a batch inserted that must still be in their initial state to be undone
+# (a transfer request approved, rejected or cancelled since is a later change).
+ROW_STATE_GUARDS = {"transfer": ("state", "pending"), "enrollment": ("state", "active")}
 
 
 def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
@@ -257,8 +260,8 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
         changes = (
             session.execute(
                 select(BatchChange)
-                .where(BatchChange.batch_id == batch_id)
-                .order_by(BatchChange.id.desc())  # type: ignore[union-attr]
+                .where(col(BatchChange.batch_id) == batch_id)
+                .order_by(col(BatchChange.id).desc())
             )
             .scalars()
             .all()
@@ -279,7 +282,18 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
                 .all()
             )
             conflicts.extend(f"{name}#{i}" for i in changed)
+        for name, (column, initial) in ROW_STATE_GUARDS.items():
+            t = tables[name]
+            decided = (
+                session.execute(
+                    select(t.c.id).where(t.c.batch_id == batch_id, t.c[column] != initial)
+                )
+                .scalars()
+                .all()
+            )
+            conflicts.extend(f"{name}#{i}" for i in decided)
         if conflicts:
+            conflicts = _labels(session, conflicts)
             shown = "、".join(conflicts[:20]) + ("…" if len(conflicts) > 20 else "")
             raise Conflict(
                 f"批次 {batch_id} 导入后这些记录又被修改过，未撤销任何数据：{shown}",
@@ -299,14 +313,14 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
             ).scalars()
         )
         try:
-            for name, col in ROW_TABLES.items():
+            for name, column_name in ROW_TABLES.items():
                 t = tables[name]
-                res = session.execute(t.delete().where(t.c[col] == batch_id))
-                counts["deleted"] += res.rowcount or 0
+                res = session.execute(t.delete().where(t.c[column_name] == batch_id))
+                counts["deleted"] += _rowcount(res)
             for name in reversed(INSERT_TABLES):
                 t = tables[name]
                 res = session.execute(t.delete().where(t.c.created_batch_id == batch_id))
-                counts["deleted"] += res.rowcount or 0
+                counts["deleted"] += _rowcount(res)
             if touched:
                 _recount_courses(session, touched)
             session.flush()
@@ -328,6 +342,39 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
             batch_id=batch_id,
         )
         return counts
+
+
+# how a conflict names a row: Chinese table name and the column users know it by
+_LABELS = {
+    "school": ("学校", "code"),
+    "teacher": ("教师", "learner_no"),
+    "course": ("课程", "code"),
+    "enrollment": ("选课记录", None),
+    "transfer": ("调动申请", None),
+    "grade": ("成绩", None),
+    "payment": ("缴费", None),
+}
+
+
+def _labels(session: Session, refs: Sequence[str]) -> list[str]:
+    """Name rows as users know them: "school#12" becomes "学校 4401040001"."""
+    tables = metadata.tables
+    out: list[str] = []
+    for ref in refs:
+        name, _, raw_id = ref.partition("#")
+        title, key = _LABELS.get(name, (name, None))
+        label = f"{title} #{raw_id}"
+        if key is not None and name in tables and raw_id.isdigit():
+            t = tables[name]
+            value = session.execute(select(t.c[key]).where(t.c.id == int(raw_id))).scalar()
+            if value is not None:
+                label = f"{title} {value}"
+        out.append(label)
+    return out
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _restore(table: Any, key: str, value: Any) -> Any:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from jjadmin.errors import Conflict, InputRejected
 from jjadmin.models import District, School
@@ -44,6 +45,19 @@ HEADERS = {
     "head_mobile": "负责人移动电话",
 }
 CHUNK = 500
+INSERT_CHUNK = 5000
+
+SETTABLE = {
+    "name": "学校名称",
+    "school_type": "办学类型",
+    "seal_name": "学校公章名",
+    "town": "所在镇街",
+    "nature": "学校性质",
+    "head_name": "负责人姓名",
+    "head_mobile": "负责人移动电话",
+}
+# what an import may change on an existing school
+IMPORT_UPDATABLE = (*SETTABLE, "district_code")
 
 
 @dataclass(frozen=True)
@@ -81,8 +95,17 @@ def _view(s: School, district_name: str, teachers: int = 0) -> SchoolView:
     )
 
 
-def _snapshot(s: School) -> dict[str, Any]:
-    return {attr: getattr(s, attr) for attr in SCHOOL_FIELDS.values() if attr != "code"}
+def _existing_by_code(session: Session, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Code → current values of the schools named in a file (IN lists of <= CHUNK codes)."""
+    table = School.__table__  # type: ignore[attr-defined]
+    cols = [table.c.id, table.c.code, table.c.version, *(table.c[k] for k in IMPORT_UPDATABLE)]
+    found: dict[str, dict[str, Any]] = {}
+    unique = sorted(set(codes))
+    for i in range(0, len(unique), CHUNK):
+        chunk = unique[i : i + CHUNK]
+        for row in session.execute(select(*cols).where(table.c.code.in_(chunk))).mappings():
+            found[row["code"]] = dict(row)
+    return found
 
 
 def import_schools(
@@ -106,13 +129,9 @@ def import_schools(
     def validate(
         session: Session, actor: Actor, rows: Sequence[RowLike], report: ImportReport
     ) -> None:
-        known = set(session.execute(select(District.code)).scalars())
-        codes = [r.values["school_code"] for r in rows if "school_code" in r.values]
-        existing: dict[str, School] = {}
-        for i in range(0, len(codes), CHUNK):
-            chunk = codes[i : i + CHUNK]
-            for s in session.execute(select(School).where(School.code.in_(chunk))).scalars():  # type: ignore[attr-defined]
-                existing[s.code] = s
+        known = set(session.execute(select(col(District.code))).scalars())
+        codes = [str(r.values["school_code"]) for r in rows if r.values.get("school_code")]
+        existing = _existing_by_code(session, codes)
         state["existing"] = existing
         for r in rows:
             d = r.values.get("district_code")
@@ -128,30 +147,26 @@ def import_schools(
                     )
                 )
                 continue
-            if actor.role == "district":
-                old = existing.get(str(r.values.get("school_code")))
-                if d is not None and d != actor.district_code:
-                    report.add(
-                        RowIssue(
-                            r.row,
-                            "所属区代码",
-                            str(d),
-                            "只能导入本区的学校",
-                            "out-of-scope",
-                            "state",
-                        )
+            if actor.role != "district":
+                continue
+            old = existing.get(str(r.values.get("school_code")))
+            if d is not None and d != actor.district_code:
+                report.add(
+                    RowIssue(
+                        r.row, "所属区代码", str(d), "只能导入本区的学校", "out-of-scope", "state"
                     )
-                elif old is not None and old.district_code != actor.district_code:
-                    report.add(
-                        RowIssue(
-                            r.row,
-                            "学校代码",
-                            old.code,
-                            "该学校不属于本区，无权修改",
-                            "out-of-scope",
-                            "state",
-                        )
+                )
+            elif old is not None and old["district_code"] != actor.district_code:
+                report.add(
+                    RowIssue(
+                        r.row,
+                        "学校代码",
+                        str(r.values.get("school_code")),
+                        "该学校不属于本区，无权修改",
+                        "out-of-scope",
+                        "state",
                     )
+                )
 
     def apply(
         session: Session,
@@ -160,8 +175,10 @@ def import_schools(
         report: ImportReport,
         writer: BatchWriter,
     ) -> None:
-        existing: dict[str, School] = state["existing"]
+        existing: dict[str, dict[str, Any]] = state["existing"]
+        table = School.__table__  # type: ignore[attr-defined]
         new_rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for r in rows:
             values = {SCHOOL_FIELDS[k]: v for k, v in r.values.items() if k in SCHOOL_FIELDS}
             old = existing.get(values["code"])
@@ -173,23 +190,29 @@ def import_schools(
                     created_batch_id=writer.batch_id,
                 )
                 new_rows.append(values)
+                if len(new_rows) >= INSERT_CHUNK:  # bounded memory on large files
+                    session.execute(insert(table), new_rows)
+                    report.created += len(new_rows)
+                    new_rows = []
                 continue
-            before = _snapshot(old)
-            changes = {k: v for k, v in values.items() if k != "code" and before.get(k) != v}
+            changes = {k: v for k, v in values.items() if k != "code" and old.get(k) != v}
             if not changes:
                 report.skipped += 1
                 continue
-            session.execute(
-                update(School)
-                .where(School.id == old.id)
-                .values(**changes, updated_at=ctx.now, version=old.version + 1)
-            )
-            writer.changed(
-                "school", old.id or 0, {k: before[k] for k in changes}, changes, old.version + 1
-            )
+            version = old["version"] + 1
+            full = {k: changes.get(k, old[k]) for k in IMPORT_UPDATABLE}
+            updates.append({"_id": old["id"], **full, "updated_at": ctx.now, "version": version})
+            writer.changed("school", old["id"], {k: old[k] for k in changes}, changes, version)
             report.updated += 1
+        if updates:
+            session.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({k: bindparam(k) for k in (*IMPORT_UPDATABLE, "updated_at", "version")}),
+                updates,
+            )
         if new_rows:
-            session.execute(insert(School), new_rows)
+            session.execute(insert(table), new_rows)
             report.created += len(new_rows)
 
     report = run_import(
@@ -216,22 +239,24 @@ def list_schools(
     actor = ctx.require("city", "district", "school", "institution", "system", action="查看学校")
     from jjadmin.models import Teacher
 
-    stmt = select(School, District.name).join(District, District.code == School.district_code)
+    stmt = select(School, col(District.name)).join(
+        District, col(District.code) == col(School.district_code)
+    )
     if actor.role != "institution":
         stmt = stmt.where(school_clause(actor))
     if district:
-        stmt = stmt.where(School.district_code == district)
+        stmt = stmt.where(col(School.district_code) == district)
     with ctx.reading() as session:
         total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        page = session.execute(stmt.order_by(School.code).limit(limit).offset(offset)).all()
+        page = session.execute(stmt.order_by(col(School.code)).limit(limit).offset(offset)).all()
         ids = [s.id for s, _ in page]
         counts: dict[int, int] = {}
         if ids:
             counts = dict(
-                session.execute(  # type: ignore[arg-type]
-                    select(Teacher.school_id, func.count())
-                    .where(Teacher.school_id.in_(ids), Teacher.status == "在职")  # type: ignore[attr-defined]
-                    .group_by(Teacher.school_id)
+                session.execute(
+                    select(col(Teacher.school_id), func.count())
+                    .where(col(Teacher.school_id).in_(ids), col(Teacher.status) == "在职")
+                    .group_by(col(Teacher.school_id))
                 ).all()
             )
         return [_view(s, dn, counts.get(s.id or 0, 0)) for s, dn in page], int(total)
@@ -245,23 +270,14 @@ def show_school(ctx: ServiceContext, code: str) -> SchoolView:
     with ctx.reading() as session:
         s = get_school(session, actor, code.strip())
         dn = session.execute(
-            select(District.name).where(District.code == s.district_code)
+            select(col(District.name)).where(col(District.code) == s.district_code)
         ).scalar_one()
         n = session.execute(
-            select(func.count()).where(Teacher.school_id == s.id, Teacher.status == "在职")
+            select(func.count()).where(
+                col(Teacher.school_id) == s.id, col(Teacher.status) == "在职"
+            )
         ).scalar_one()
         return _view(s, dn, int(n))
-
-
-SETTABLE = {
-    "name": "学校名称",
-    "school_type": "办学类型",
-    "seal_name": "学校公章名",
-    "town": "所在镇街",
-    "nature": "学校性质",
-    "head_name": "负责人姓名",
-    "head_mobile": "负责人移动电话",
-}
 
 
 def set_school(ctx: ServiceContext, code: str, **changes: Any) -> SchoolView:
@@ -310,7 +326,7 @@ def set_school(ctx: ServiceContext, code: str, **changes: Any) -> SchoolView:
         )
         session.flush()
         dn = session.execute(
-            select(District.name).where(District.code == s.district_code)
+            select(col(District.name)).where(col(District.code) == s.district_code)
         ).scalar_one()
         return _view(s, dn)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from jjadmin.errors import NotFound, PermissionDenied
 from jjadmin.models import School
@@ -19,10 +20,10 @@ def school_clause(actor: Actor, school: Any = School) -> ColumnElement[bool]:
     if actor.role in ("city", "system"):
         return true()
     if actor.role == "district" and actor.district_code:
-        return school.district_code == actor.district_code  # type: ignore[no-any-return]
+        return school.district_code == actor.district_code
     sid = actor.acting_school_id
     if sid is not None:
-        return school.id == sid  # type: ignore[no-any-return]
+        return school.id == sid
     return false()
 
 
@@ -47,7 +48,7 @@ def get_school(session: Session, actor: Actor, code: str, *, for_update: bool = 
     Raises NotFound (4) when no such school exists, PermissionDenied (3) when it is outside
     the actor's scope; the message says nothing about the other school.
     """
-    stmt = select(School).where(School.code == code)
+    stmt = select(School).where(col(School.code) == code)
     if for_update:
         stmt = stmt.with_for_update()
     school = session.execute(stmt).scalar_one_or_none()

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from jjadmin.db import (
     DatabaseUnavailable,
     current_revision,
-    describe_db_error,
+    db_error,
     head_revision,
     migrate,
     sqlite_path,
@@ -47,8 +47,11 @@ class CheckResult:
 def _migrate(ctx: ServiceContext) -> tuple[str | None, str]:
     try:
         return migrate(ctx.engine)
-    except OperationalError as exc:
-        raise DatabaseUnavailable(describe_db_error(ctx.engine, exc)) from exc
+    except DBAPIError as exc:
+        mapped = db_error(ctx.engine, exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
 def init_database(
@@ -71,8 +74,11 @@ def ensure_initialised(ctx: ServiceContext) -> None:
         with ctx.engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 raise NotFound("数据库尚未初始化", hint="先运行 jjadmin db init")
-    except OperationalError as exc:
-        raise DatabaseUnavailable(describe_db_error(ctx.engine, exc)) from exc
+    except DBAPIError as exc:
+        mapped = db_error(ctx.engine, exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
 def upgrade_database(ctx: ServiceContext) -> UpgradeResult:

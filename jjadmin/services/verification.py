@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from jjadmin.errors import Conflict, InputRejected, VerificationRequired
 from jjadmin.models import Account, AuthToken, VerificationCode
@@ -20,7 +21,7 @@ from jjadmin.services.context import Actor, ServiceContext
 CODE_MINUTES = 10
 VERIFIED_MINUTES = 30
 MAX_TRIES = 5
-RESEND_SECONDS = 60
+MAX_SENDS_PER_HOUR = 10
 
 VERIFY_HINT = "先运行 jjadmin verify send，再运行 jjadmin verify check 验证码（30 分钟内有效）"
 
@@ -34,27 +35,28 @@ class CodeSent:
 def _issue(
     session: Session, ctx: ServiceContext, actor: Actor, mobile: str, purpose: str, text: str
 ) -> CodeSent:
-    last = session.execute(
-        select(VerificationCode)
-        .where(VerificationCode.account_id == actor.account_id, VerificationCode.purpose == purpose)
-        .order_by(VerificationCode.id.desc())
-        .limit(1)  # type: ignore[union-attr]
-    ).scalar_one_or_none()
-    if (
-        last is not None
-        and (ctx.now - last.sent_at).total_seconds() < RESEND_SECONDS
-        and not last.used
-        and not last.void
-    ):
-        wait = RESEND_SECONDS - int((ctx.now - last.sent_at).total_seconds())
-        raise Conflict(f"验证码已发送，请 {wait} 秒后再重新获取")
+    since = ctx.now - timedelta(hours=1)
+    recent = session.execute(
+        select(func.count())
+        .select_from(VerificationCode)
+        .where(
+            col(VerificationCode.account_id) == actor.account_id,
+            col(VerificationCode.sent_at) > since,
+        )
+    ).scalar_one()
+    if recent >= MAX_SENDS_PER_HOUR:
+        # a resend is allowed (it voids the previous code), a flood of SMS is not
+        raise Conflict(
+            f"1 小时内已发送 {recent} 条验证码，请稍后再试",
+            hint="收到的最新验证码 10 分钟内有效：jjadmin verify check 验证码",
+        )
     session.execute(
         update(VerificationCode)
         .where(
-            VerificationCode.account_id == actor.account_id,
-            VerificationCode.purpose == purpose,
-            VerificationCode.used.is_(False),
-        )  # type: ignore[attr-defined]
+            col(VerificationCode.account_id) == actor.account_id,
+            col(VerificationCode.purpose) == purpose,
+            col(VerificationCode.used).is_(False),
+        )
         .values(void=True)
     )
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -118,9 +120,12 @@ def _consume(
 ) -> VerificationCode:
     stmt = (
         select(VerificationCode)
-        .where(VerificationCode.account_id == actor.account_id, VerificationCode.purpose == purpose)
-        .order_by(VerificationCode.id.desc())
-        .limit(1)  # type: ignore[union-attr]
+        .where(
+            col(VerificationCode.account_id) == actor.account_id,
+            col(VerificationCode.purpose) == purpose,
+        )
+        .order_by(col(VerificationCode.id).desc())
+        .limit(1)
     )
     row = session.execute(stmt).scalar_one_or_none()
     failure: VerificationRequired | None = None
@@ -137,6 +142,12 @@ def _consume(
     elif mobile is not None and row.target_mobile != mobile:
         failure = VerificationRequired("验证码不是发往该手机号的")
     elif not hmac.compare_digest(row.code_hash, token_digest(code.strip())):
+        if _is_replaced_code(session, actor, purpose, row, code):
+            raise _Deferred(
+                VerificationRequired(
+                    "该验证码已失效（已重新获取验证码）", hint="请使用最新收到的验证码"
+                )
+            )
         row.tries += 1
         if row.tries >= MAX_TRIES:
             row.void = True
@@ -150,6 +161,24 @@ def _consume(
     assert row is not None
     row.used = True
     return row
+
+
+def _is_replaced_code(
+    session: Session, actor: Actor, purpose: str, latest: VerificationCode, code: str
+) -> bool:
+    """True when `code` is an earlier code that a resend voided (not a wrong try)."""
+    found = session.execute(
+        select(col(VerificationCode.id))
+        .where(
+            col(VerificationCode.account_id) == actor.account_id,
+            col(VerificationCode.purpose) == purpose,
+            col(VerificationCode.id) != latest.id,
+            col(VerificationCode.code_hash) == token_digest(code.strip()),
+            col(VerificationCode.sent_at) > latest.sent_at - timedelta(minutes=CODE_MINUTES),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 class _Deferred(Exception):
@@ -174,7 +203,9 @@ def check_code(ctx: ServiceContext, code: str) -> datetime:
             raise deferred.error from None
         until = ctx.now + timedelta(minutes=VERIFIED_MINUTES)
         session.execute(
-            update(AuthToken).where(AuthToken.id == actor.token_id).values(verified_until=until)
+            update(AuthToken)
+            .where(col(AuthToken.id) == actor.token_id)
+            .values(verified_until=until)
         )
         audit.record(session, actor, ctx.now, "verify.check", "account", actor.username)
         return until

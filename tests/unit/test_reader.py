@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from openpyxl import load_workbook
 
 from jjadmin.errors import FileRejected
+from jjadmin.importers import reader
 from jjadmin.importers.reader import (
     CellProblem,
     RawRow,
@@ -22,6 +25,16 @@ from jjadmin.importers.reader import (
 from tests.xlsx_helpers import make_xlsx, rewrite_member, set_dimension
 
 HEADERS = ["学号", "姓名", "出生日期"]
+
+
+@pytest.fixture(params=["fast", "openpyxl"])
+def both_readers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run an xlsx test with the lean expat reader and with openpyxl's fallback reader."""
+    monkeypatch.setattr(reader, "USE_FAST_XLSX", request.param == "fast")
+    return str(request.param)
+
+
+both = pytest.mark.usefixtures("both_readers")
 
 
 def read_all(path: Path, **kwargs: object) -> tuple[list[str], int, list[RawRow]]:
@@ -46,6 +59,7 @@ def test_headers_are_normalized(raw: object, expected: str) -> None:
     assert normalize_header(raw) == expected
 
 
+@both
 def test_xlsx_rows_come_back_with_their_spreadsheet_row_numbers(tmp_path: Path) -> None:
     path = make_xlsx(
         tmp_path / "t.xlsx",
@@ -69,6 +83,34 @@ def test_xlsx_rows_come_back_with_their_spreadsheet_row_numbers(tmp_path: Path) 
     assert second.values == ("20230002", "李四", "1991-02-03")
 
 
+@both
+def test_shared_strings_and_rich_text_written_by_xlsxwriter_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "ss.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("名册")
+    bold = wb.add_format({"bold": True})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(0, 0, HEADERS)
+    ws.write_string(1, 0, "20230001")
+    ws.write_rich_string(1, 1, bold, "张", "三")
+    ws.write_datetime(1, 2, datetime(1990, 1, 2), day)
+    ws.write_number(2, 0, 20230002)
+    ws.write_string(2, 1, " 李四 ")
+    ws.write_string(2, 2, "   ")
+    ws.write_string(4, 1, "王五")
+    wb.close()
+    with zipfile.ZipFile(path) as zf:
+        assert "xl/sharedStrings.xml" in zf.namelist()
+    headers, _, rows = read_all(path)
+    assert headers == HEADERS
+    assert [(r.number, r.values) for r in rows] == [
+        (2, ("20230001", "张三", datetime(1990, 1, 2))),
+        (3, (20230002, " 李四 ", None)),
+        (5, (None, "王五", None)),
+    ]
+
+
+@both
 def test_a_1904_based_workbook_gives_the_right_dates(tmp_path: Path) -> None:
     path = make_xlsx(
         tmp_path / "mac.xlsx",
@@ -82,6 +124,7 @@ def test_a_1904_based_workbook_gives_the_right_dates(tmp_path: Path) -> None:
     assert rows[1].values[2] == datetime(1904, 1, 5)
 
 
+@both
 def test_merged_title_rows_above_the_header_are_skipped(tmp_path: Path) -> None:
     path = make_xlsx(
         tmp_path / "t.xlsx", [HEADERS, ["1", "张三", None]], title_row="2026 年教师名册"
@@ -99,6 +142,7 @@ def test_without_candidates_the_first_non_blank_row_is_the_header(tmp_path: Path
         assert table.headers == ["标题"]
 
 
+@both
 def test_the_first_visible_sheet_is_read_when_the_first_sheet_is_hidden(tmp_path: Path) -> None:
     path = make_xlsx(
         tmp_path / "t.xlsx", [HEADERS, ["1", "张三", None]], sheet_title="名册", hidden_first=True
@@ -124,12 +168,14 @@ def test_an_unknown_sheet_name_is_rejected_naming_the_available_sheets(tmp_path:
         open_table(path, sheet="名册")
 
 
+@both
 def test_trailing_styled_blank_rows_are_ignored(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS, ["1", "张三", None]], styled_blank_rows=200)
     _, _, rows = read_all(path)
     assert [r.number for r in rows] == [2]
 
 
+@both
 def test_a_claimed_dimension_smaller_than_the_data_is_not_trusted(tmp_path: Path) -> None:
     data = [HEADERS] + [[str(i), f"教师{i}", None] for i in range(1, 11)]
     path = make_xlsx(tmp_path / "t.xlsx", data)
@@ -141,6 +187,7 @@ def test_a_claimed_dimension_smaller_than_the_data_is_not_trusted(tmp_path: Path
     assert all(len(r.values) == 3 for r in rows)
 
 
+@both
 def test_a_claimed_dimension_not_starting_at_a1_is_not_trusted(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS, ["1", "张三", None]])
     set_dimension(path, "B2:B2")
@@ -149,6 +196,7 @@ def test_a_claimed_dimension_not_starting_at_a1_is_not_trusted(tmp_path: Path) -
     assert rows[0].values[:2] == ("1", "张三")
 
 
+@both
 def test_formula_and_error_cells_are_reported_as_problems(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS, ["=1+1", "#N/A", None]])
     _, _, rows = read_all(path)
@@ -156,23 +204,27 @@ def test_formula_and_error_cells_are_reported_as_problems(tmp_path: Path) -> Non
     assert rows[0].values[1] == CellProblem("error", "#N/A")
 
 
+@both
 def test_rows_are_padded_to_the_header_width(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS, ["1"], ["2", "李四", None, "多余"]])
     _, _, rows = read_all(path)
     assert [r.values for r in rows] == [("1", None, None), ("2", "李四", None)]
 
 
+@both
 def test_a_header_only_file_has_zero_rows(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS])
     assert read_all(path) == (HEADERS, 1, [])
 
 
+@both
 def test_an_empty_sheet_is_rejected(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [])
     with pytest.raises(FileRejected, match="没有找到表头行"):
         open_table(path)
 
 
+@both
 def test_more_xlsx_rows_than_the_limit_are_rejected(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS] + [[str(i), "x", None] for i in range(6)])
     assert len(read_all(path, max_rows=6)[2]) == 6
@@ -180,6 +232,7 @@ def test_more_xlsx_rows_than_the_limit_are_rejected(tmp_path: Path) -> None:
         read_all(path, max_rows=5)
 
 
+@both
 def test_a_row_number_beyond_excel_limits_is_rejected(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS, ["1", "张三", None]])
 
@@ -189,6 +242,103 @@ def test_a_row_number_beyond_excel_limits_is_rejected(tmp_path: Path) -> None:
     rewrite_member(path, "xl/worksheets/sheet1.xml", far_row)
     with pytest.raises(FileRejected, match="超出 Excel 上限"):
         read_all(path)
+
+
+HAND_WRITTEN_SHEET = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<x:dimension ref="A1"/>
+<x:sheetData>
+<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>学号</x:t></x:is></x:c>
+<x:c t="inlineStr"><x:is><x:r><x:t>姓</x:t></x:r><x:r><x:t>名</x:t></x:r>\
+<x:rPh sb="0" eb="2"><x:t>xingming</x:t></x:rPh></x:is></x:c>
+<x:c t="inlineStr"><x:is><x:t>出生日期</x:t></x:is></x:c></x:row>
+<x:row><x:c t="str"><x:v>001 &amp; 002</x:v></x:c><x:c t="b"><x:v>1</x:v></x:c>\
+<x:c t="d"><x:v>2024-03-01T00:00:00</x:v></x:c></x:row>
+<x:row r="5"><x:c r="C5"><x:v>1.5E3</x:v></x:c><x:c r="A5" t="str"><x:f>A1&amp;"x"</x:f>\
+<x:v>学号x</x:v></x:c></x:row>
+<x:row r="6"><x:c r="A6" t="e"><x:v>#DIV/0!</x:v></x:c>\
+<x:c r="B6"><x:f t="shared" ref="B6" si="0">1+2</x:f><x:v>3</x:v></x:c>\
+<x:c r="C6" t="inlineStr"><x:is><x:t xml:space="preserve">   </x:t></x:is></x:c>\
+</x:row>
+</x:sheetData>
+</x:worksheet>
+"""
+
+
+@both
+def test_hand_written_sheet_xml_with_prefixes_and_every_cell_type(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "t.xlsx", [["placeholder"]])
+    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda _d: HAND_WRITTEN_SHEET.encode("utf-8"))
+    headers, header_row, rows = read_all(path)
+    assert (headers, header_row) == (HEADERS, 1)
+    assert [(r.number, r.values) for r in rows] == [
+        (2, ("001 & 002", True, datetime(2024, 3, 1))),
+        (5, (CellProblem("formula", '=A1&"x"'), None, 1500.0)),
+        (6, (CellProblem("error", "#DIV/0!"), CellProblem("formula", "=1+2"), None)),
+    ]
+
+
+def test_the_fast_reader_undoes_ooxml_character_escapes(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "t.xlsx", [["学号", "姓名"], ["a_x000D_b", "_x005F_x0041_"]])
+    headers, _, rows = read_all(path)
+    assert rows[0].values == ("a\rb", "_x0041_")
+
+
+def test_the_fast_reader_refuses_a_doctype_inside_the_sheet(tmp_path: Path) -> None:
+    path = make_xlsx(tmp_path / "t.xlsx", [HEADERS])
+    padded = "<!--" + "x" * 5000 + '--><!DOCTYPE x [<!ENTITY a "b">]><worksheet/>'
+    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda _d: padded.encode())
+    with pytest.raises(FileRejected, match="DOCTYPE/ENTITY"):
+        read_all(path, limits=ZipLimits(xml_prolog_bytes=10_000))
+
+
+FUZZ_TOKENS = [b"<", b">", b"&", b'"', b'r="XFD1048576"', b'r="A0"', b't="s"', b"<v>99999</v>"]
+FUZZ_TOKENS += [b't="d"', b't="e"', b's="99"', b"<f>", b"\x00", b"\xff", b"<v>1e400</v>"]
+
+
+def make_shared_strings_xlsx(path: Path) -> Path:
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, HEADERS)
+    ws.write_row(1, 0, ["1", "张三"])
+    ws.write_rich_string(2, 1, wb.add_format({"bold": True}), "李", "四")
+    ws.write_datetime(2, 2, datetime(1990, 1, 2), wb.add_format({"num_format": "yyyy-mm-dd"}))
+    ws.write_formula(3, 0, "=1+1", None, 2)
+    wb.close()
+    return path
+
+
+@both
+@pytest.mark.parametrize("writer", ["openpyxl", "xlsxwriter"])
+def test_mutated_workbooks_are_read_or_rejected_never_crash(tmp_path: Path, writer: str) -> None:
+    if writer == "xlsxwriter":
+        source = make_shared_strings_xlsx(tmp_path / "src.xlsx")
+    else:
+        source = make_xlsx(
+            tmp_path / "src.xlsx",
+            [HEADERS, ["1", "张三", datetime(1990, 1, 2)], [2.5, "=A1", "#N/A"], [3, True, "x"]],
+        )
+    with zipfile.ZipFile(source) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    rng = random.Random(20260315)
+    xml_parts = [name for name in parts if name.startswith("xl/")]
+    for n in range(30):
+        member = rng.choice(["xl/worksheets/sheet1.xml", *xml_parts])
+        data = bytearray(parts[member])
+        for _ in range(rng.randint(1, 3)):
+            pos = rng.randrange(len(data) + 1)
+            if rng.random() < 0.5:
+                del data[pos : pos + rng.randint(1, 8)]
+            else:
+                data[pos:pos] = rng.choice(FUZZ_TOKENS)
+        target = tmp_path / f"m{n}.xlsx"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, body in parts.items():
+                zf.writestr(name, bytes(data) if name == member else body)
+        try:
+            read_all(target)
+        except FileRejected as exc:
+            assert exc.message
 
 
 # --- sniffing and safety ---------------------------------------------------------------------
@@ -228,6 +378,7 @@ def test_a_zip_named_csv_is_still_read_as_xlsx(tmp_path: Path) -> None:
         assert len(list(table)) == 1
 
 
+@both
 def test_a_truncated_xlsx_is_rejected_cleanly(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS] + [[str(i), "x", None] for i in range(50)])
     data = path.read_bytes()
@@ -244,6 +395,7 @@ def test_a_zip_that_is_not_a_workbook_is_rejected(tmp_path: Path) -> None:
         open_table(path)
 
 
+@both
 def test_a_corrupt_sheet_xml_is_rejected_cleanly(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "t.xlsx", [HEADERS, ["1", "张三", None]])
     rewrite_member(path, "xl/worksheets/sheet1.xml", lambda d: d[: len(d) // 2])
