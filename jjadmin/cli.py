@@ -33,6 +33,28 @@ COMMANDS = [
 class RootGroup(typer.core.TyperGroup):
     """Maps JjadminError to exit codes and messages; internal errors go to a log file."""
 
+    # Sub-apps load on first use so that `jjadmin teacher list` imports only what it needs.
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [name for _, name, _ in COMMANDS if name not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        for module, name, help_text in COMMANDS:
+            if name == cmd_name:
+                import importlib
+
+                mod = importlib.import_module(f"jjadmin.commands.{module}")
+                group = typer.main.get_group(mod.app)
+                group.name = name
+                group.help = help_text
+                group.short_help = help_text
+                self.add_command(group, name)
+                return group
+        return None
+
     def invoke(self, ctx: Any) -> Any:
         # The raw arguments tell the handler whether --json was asked for even when the error
         # happens before the command registered its Output (e.g. in the root callback).
@@ -219,11 +241,6 @@ def root(
 
 
 def _register() -> None:
-    import importlib
-
-    for module, name, help_text in COMMANDS:
-        mod = importlib.import_module(f"jjadmin.commands.{module}")
-        app.add_typer(mod.app, name=name, help=help_text)
     from jjadmin.commands import auth
 
     auth.register(app)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from jjadmin.commands._output import Output
-from jjadmin.services.context import ServiceContext
+
+if TYPE_CHECKING:  # keep start-up light: the model tree loads only when a command needs it
+    from jjadmin.services.context import ServiceContext
 
 
 def output(ctx: typer.Context, *, as_json: bool = False) -> Output:

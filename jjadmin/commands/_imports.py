@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from jjadmin.commands._output import Output
-from jjadmin.importers.columns import ColumnSpec
-from jjadmin.importers.common import ImportOutcome
+
+if TYPE_CHECKING:
+    from jjadmin.importers.columns import ColumnSpec
+    from jjadmin.importers.common import ImportOutcome
 
 
 def finish_import(

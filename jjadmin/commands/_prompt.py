@@ -34,10 +34,9 @@ def ask_text(message: str, *, option: str) -> str:
 
 
 def confirm(message: str, *, yes: bool) -> None:
-    if yes:
+    # SPEC §2: without a TTY nothing ever prompts; the command line is the request (cron-safe).
+    if yes or not interactive():
         return
-    if not interactive():
-        raise UsageError(f"需要确认：{message}", hint="确认无误后加 --yes 重新运行")
     import questionary
 
     if not questionary.confirm(message, default=False).ask():
