@@ -297,6 +297,7 @@ def main() -> None:
                 break
             try:
                 penv = make_env(work, url)
+                penv["JJADMIN_SESSION_FILE"] = str(work / "session-pg.json")
                 init_db(penv)
                 run_rss(jj("school", "import", str(work / "schools.xlsx")), penv)
                 t, rss, _ = run_rss(jj("teacher", "import", str(work / "teachers.xlsx")), penv)
