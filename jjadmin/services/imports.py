@@ -378,20 +378,20 @@ def _rowcount(result: Any) -> int:
 
 
 def _restore(table: Any, key: str, value: Any) -> Any:
-    """JSON values back to column types (dates)."""
+    """JSON values back to column types (dates and timestamps were stored as ISO text)."""
     from datetime import date
 
-    col = table.c[key]
-    if value is None:
-        return None
-    try:
-        pytype = col.type.python_type
-    except NotImplementedError:
+    from sqlalchemy import Date, DateTime
+
+    from jjadmin.models.base import TZDateTime
+
+    col_type = table.c[key].type
+    if value is None or not isinstance(value, str):
         return value
-    if pytype is date and isinstance(value, str):
-        return date.fromisoformat(value)
-    if pytype is datetime and isinstance(value, str):
+    if isinstance(col_type, TZDateTime | DateTime):
         return datetime.fromisoformat(value)
+    if isinstance(col_type, Date):
+        return date.fromisoformat(value)
     return value
 
 
