@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 import typer.core
-from rich.markup import escape
 
 from jjadmin.errors import JjadminError, UsageError, ValidationFailed
 
@@ -38,6 +37,12 @@ class RootGroup(typer.core.TyperGroup):
         names = list(super().list_commands(ctx))
         return names + [name for _, name, _ in COMMANDS if name not in names]
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Remember which sub-command was asked for: its group is then built with that command
+        # alone (typer inspects every command's signature when it builds a group).
+        ctx.meta["jjadmin.wanted"] = args[1] if len(args) > 1 else None
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         found = super().get_command(ctx, cmd_name)
         if found is not None:
@@ -47,11 +52,14 @@ class RootGroup(typer.core.TyperGroup):
                 import importlib
 
                 mod = importlib.import_module(f"jjadmin.commands.{module}")
-                group = typer.main.get_group(mod.app)
+                wanted = ctx.meta.pop("jjadmin.wanted", None) if ctx is not None else None
+                partial = _only(mod.app, wanted)
+                group = typer.main.get_group(partial or mod.app)
                 group.name = name
                 group.help = help_text
                 group.short_help = help_text
-                self.add_command(group, name)
+                if partial is None:  # a partial group is never cached
+                    self.add_command(group, name)
                 return group
         return None
 
@@ -75,6 +83,28 @@ class RootGroup(typer.core.TyperGroup):
                 raise typer.Exit(mapped.exit_code) from None
             _render_internal(ctx, exc)
             raise typer.Exit(10) from None
+
+
+def _only(app: typer.Typer, wanted: str | None) -> typer.Typer | None:
+    """A copy of `app` holding only the command or sub-group `wanted`, or None when `wanted`
+    is not one of its names (options, --help, typos: those need the whole group)."""
+    if not wanted:
+        return None
+    commands = [
+        info
+        for info in app.registered_commands
+        if (info.name or typer.main.get_command_name(getattr(info.callback, "__name__", "")))
+        == wanted
+    ]
+    groups = [info for info in app.registered_groups if info.name == wanted]
+    if not commands and not groups:
+        return None
+    import copy
+
+    partial = copy.copy(app)
+    partial.registered_commands = commands
+    partial.registered_groups = groups
+    return partial
 
 
 def _database_error(ctx: Any, exc: Exception) -> JjadminError | None:
@@ -117,6 +147,8 @@ def _render_internal(ctx: Any, exc: Exception) -> None:
 
 
 def _render_error(ctx: Any, exc: JjadminError) -> None:
+    from jjadmin.commands._output import escape
+
     out = _output_for(ctx)
     if isinstance(exc, ValidationFailed):
         if out.as_json:
@@ -170,23 +202,31 @@ def _factory(ctx: typer.Context) -> Any:
         if "sc" in cache:
             return cache["sc"]
         from jjadmin.clock import now
-        from jjadmin.db import make_engine, probe
         from jjadmin.services.context import ServiceContext
         from jjadmin.services.sms import make_sender
 
         settings = ctx.meta["jjadmin.settings"]
-        engine = make_engine(settings.effective_database_url, create=create_db)
-        ctx.call_on_close(engine.dispose)
-        probe(engine, require_schema=not create_db)
         token, source = _credentials(settings)
-        sc = ServiceContext(
-            engine=engine,
-            now=now(settings.now),
-            settings=settings,
-            sms=make_sender(settings.sms),
-            credentials=token,
-            credentials_source=source,
-        )
+        common: dict[str, Any] = {
+            "now": now(settings.now),
+            "settings": settings,
+            "sms": make_sender(settings.sms),
+            "credentials": token,
+            "credentials_source": source,
+        }
+        url = settings.effective_database_url
+        if create_db:
+            from jjadmin.db import make_engine, probe
+
+            engine = make_engine(url, create=True)
+            ctx.call_on_close(engine.dispose)
+            probe(engine, require_schema=False)
+            sc = ServiceContext(engine=engine, **common)
+        else:
+            # The engine (and SQLAlchemy) load only when a command needs them.
+            sc = ServiceContext(database_url=url, **common)
+            ctx.call_on_close(sc.close)
+            sc.check_schema()
         cache["sc"] = sc
         ctx.meta["jjadmin.service_context"] = sc
         return sc
@@ -215,18 +255,14 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="出错时显示完整堆栈")] = False,
 ) -> None:
     """继教管理命令行。数据库：--db 或 JJADMIN_DATABASE_URL，默认用户数据目录下的 jjadmin.db。"""
-    from pydantic import ValidationError
-
-    from jjadmin.config import get_settings
+    from jjadmin.config import SettingsError, get_settings
 
     try:
         settings = get_settings(database_url=db, debug=debug or None)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = f"JJADMIN_{str(first['loc'][0]).upper()}" if first["loc"] else "JJADMIN_*"
+    except SettingsError as exc:
         raise UsageError(
-            f"环境变量 {name} 的值不正确：{first.get('input')!s}",
-            hint=f"检查 {name} 的设置（{first['msg']}）",
+            f"环境变量 {exc.name} 的值不正确：{exc.value!s}",
+            hint=f"检查 {exc.name} 的设置（{exc.reason}）",
         ) from None
     if settings.now:
         from jjadmin.clock import parse_now

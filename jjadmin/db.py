@@ -15,15 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from jjadmin.errors import JjadminError, NotFound, UsageError
-
-UNINITIALISED = "数据库尚未初始化"
-
-
-class DatabaseUnavailable(JjadminError):
-    """The database cannot be reached or written (exit 10, one clear line)."""
-
-    exit_code = 10
-    code = "database-unavailable"
+from jjadmin.rawdb import UNINITIALISED, DatabaseUnavailable, describe_error
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -204,28 +196,8 @@ def db_error(engine: Engine, exc: BaseException) -> JjadminError | None:
 
 
 def describe_db_error(engine: Engine, exc: BaseException) -> str:
-    text_ = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
-    where = engine.url.render_as_string(hide_password=True)
-    low = text_.lower()
-    if "readonly" in low or "read-only" in low:
-        return f"数据库文件只读，无法写入：{where}"
-    if "unable to open" in low:
-        return f"无法打开数据库文件：{where}"
-    if "no such table" in low or ("relation" in low and "does not exist" in low):
-        return f"{UNINITIALISED}（先运行 jjadmin db init）：{where}"
-    if "locked" in low:
-        return f"数据库正忙（被其他进程锁定），请稍后重试：{where}"
-    if "connection refused" in low:
-        return f"无法连接数据库服务器（连接被拒绝，请确认服务已启动、地址和端口正确）：{where}"
-    if "timeout" in low or "timed out" in low:
-        return f"连接数据库服务器超时：{where}"
-    if "password authentication failed" in low or "no password supplied" in low:
-        return f"数据库用户名或密码错误：{where}"
-    if "database" in low and "does not exist" in low:
-        return f"数据库不存在（请先在服务器上创建该数据库）：{where}"
-    if "could not translate host name" in low or "name or service not known" in low:
-        return f"找不到数据库服务器主机：{where}"
-    return f"无法连接数据库 {where}：{text_}"
+    text_ = str(getattr(exc, "orig", exc)) if str(exc) else ""
+    return describe_error(text_, engine.url.render_as_string(hide_password=True))
 
 
 def migrations_config(engine: Engine) -> Any:

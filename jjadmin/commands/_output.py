@@ -11,13 +11,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from jjadmin.clock import local
+
+if TYPE_CHECKING:  # Rich loads on first human output: --json start-up stays light
+    from rich.console import Console
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _table(**kwargs: Any) -> Any:
+    from rich.table import Table
+
+    return Table(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -63,11 +75,24 @@ class Output:
 
     def __init__(self, *, as_json: bool = False):
         self.as_json = as_json
-        width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
-        self.out = Console(width=width, highlight=False, soft_wrap=False)
-        # soft_wrap: an error or hint stays one line (cron logs, grep) whatever the width
-        self.err = Console(stderr=True, width=width, highlight=False, soft_wrap=True)
         self.emitted = False
+
+    @staticmethod
+    def _width() -> int | None:
+        return int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+
+    @cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
+        return Console(width=self._width(), highlight=False, soft_wrap=False)
+
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        # soft_wrap: an error or hint stays one line (cron logs, grep) whatever the width
+        return Console(stderr=True, width=self._width(), highlight=False, soft_wrap=True)
 
     def emit(self, doc: Any) -> None:
         self.emitted = True
@@ -97,7 +122,7 @@ class Output:
         if not items:
             self.err.print("[dim]没有符合条件的记录[/dim]")
             return
-        table = Table(title=title, show_lines=False)
+        table = _table(title=title, show_lines=False)
         for c in columns:
             table.add_column(c.header, justify=c.justify)  # type: ignore[arg-type]
         for item in items:
@@ -113,7 +138,7 @@ class Output:
         if self.as_json:
             self.emit(data)
             return
-        table = Table(title=title, show_header=False, box=None)
+        table = _table(title=title, show_header=False, box=None)
         table.add_column(style="bold")
         table.add_column()
         for c in fields:
@@ -146,7 +171,7 @@ class Output:
             self.out.print(f"批次号：{report.batch_id}（jjadmin batch show {report.batch_id}）")
         issues = report.sorted_issues()
         if issues:
-            table = Table(title="错误明细")
+            table = _table(title="错误明细")
             for h in ("行", "列", "值", "说明"):
                 table.add_column(h)
             for i in issues[:200]:

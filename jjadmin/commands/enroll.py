@@ -312,9 +312,9 @@ def enroll_stats(
     out = output(ctx, as_json=as_json)
     if by not in BY_LABELS:
         raise typer.BadParameter("--by 应为 course、school 或 district")
-    from jjadmin.services import enrollments
+    from jjadmin.services import enroll_stats
 
-    result = enrollments.enrollment_stats(service_context(ctx), period=period, by=by)
+    result = enroll_stats.enrollment_stats(service_context(ctx), period=period, by=by)
     items = [
         {
             "key": r.key,

@@ -22,10 +22,10 @@ def me_show(
     """查看本人的教师信息与信息审核记录。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands.teacher import render_detail
-    from jjadmin.services import teachers
+    from jjadmin.services import teacher_views
 
     out = output(ctx, as_json=as_json)
-    detail = teachers.my_profile(service_context(ctx), show_id=show_id)
+    detail = teacher_views.my_profile(service_context(ctx), show_id=show_id)
     render_detail(out, detail, title="个人信息")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,9 +13,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from jjadmin.errors import AccountLocked, NotAuthenticated
-from jjadmin.models import Account, AuthToken, Principal, School, Teacher
+from jjadmin.models import Account, AuthToken, Teacher
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.identity import resolve_actor as resolve_actor  # re-exported
+from jjadmin.services.identity import token_digest as token_digest  # re-exported
+from jjadmin.services.identity import unlock_hint_for
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -46,23 +48,13 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def initial_teacher_password(id_number: str) -> str:
     """A teacher's first password: the last six characters of the ID number (X upper-case)."""
     return id_number[-6:].upper()
 
 
 def unlock_hint(account: Account) -> str:
-    if account.role == "teacher":
-        return "请联系本校继续教育管理员解锁：jjadmin teacher unlock 学号"
-    if account.role == "school":
-        return "请联系本校其他管理员或所属区培训管理员解锁：jjadmin account unlock 用户名"
-    if account.role in ("district", "institution", "system"):
-        return "请联系市级培训中心管理员解锁：jjadmin account unlock 用户名"
-    return "请联系其他市级培训中心管理员解锁：jjadmin account unlock 用户名"
+    return unlock_hint_for(account.role)
 
 
 @dataclass(frozen=True)
@@ -170,77 +162,3 @@ def logout(ctx: ServiceContext) -> None:
         ).scalar_one_or_none()
         if tok is not None and tok.kind == "session":
             tok.revoked = True
-
-
-def _not_logged_in() -> NotAuthenticated:
-    return NotAuthenticated(
-        "尚未登录或登录已过期",
-        hint="运行 jjadmin login 用户名 登录；自动化任务请设置 JJADMIN_TOKEN",
-    )
-
-
-def resolve_actor(ctx: ServiceContext) -> Actor:
-    """The actor behind ctx.credentials (a session or account token).
-
-    Raises NotAuthenticated / AccountLocked (exit 3).
-    """
-    if not ctx.credentials:
-        raise _not_logged_in()
-    with ctx.reading() as session:
-        row = session.execute(
-            select(AuthToken, Account)
-            .join(Account, col(Account.id) == col(AuthToken.account_id))
-            .where(col(AuthToken.token_hash) == token_digest(ctx.credentials))
-        ).one_or_none()
-        if row is None:
-            raise _not_logged_in()
-        tok, account = row
-        if tok.revoked or tok.expires_at <= ctx.now:
-            raise _not_logged_in()
-        if account.disabled:
-            raise NotAuthenticated("账号已停用", hint="请联系上级管理员")
-        if account.locked_at is not None:
-            raise AccountLocked(f"账号 {account.username} 已锁定", hint=unlock_hint(account))
-        school_code = None
-        if account.school_id is not None:
-            school_code = session.execute(
-                select(col(School.code)).where(col(School.id) == account.school_id)
-            ).scalar_one_or_none()
-        principal_school = None
-        if account.teacher_id is not None:
-            principal_school = session.execute(
-                select(col(Principal.school_id)).where(
-                    col(Principal.teacher_id) == account.teacher_id
-                )
-            ).scalar_one_or_none()
-            current_school = session.execute(
-                select(col(Teacher.school_id)).where(col(Teacher.id) == account.teacher_id)
-            ).scalar_one()
-            if current_school != account.school_id:
-                school_code = session.execute(
-                    select(col(School.code)).where(col(School.id) == current_school)
-                ).scalar_one()
-            return Actor(
-                account.id,
-                account.username,
-                account.role,
-                account.name,
-                school_id=current_school,
-                school_code=school_code,
-                teacher_id=account.teacher_id,
-                token_id=tok.id,
-                verified_until=tok.verified_until,
-                principal_school_id=principal_school,
-            )
-        return Actor(
-            account.id,
-            account.username,
-            account.role,
-            account.name,
-            district_code=account.district_code,
-            school_id=account.school_id,
-            school_code=school_code,
-            institution=account.institution,
-            token_id=tok.id,
-            verified_until=tok.verified_until,
-        )

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
-
-from jjadmin.db import db_error, read_engine, session_factory
 from jjadmin.errors import NotAuthenticated, PermissionDenied
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy loads only when a command needs the engine (start-up time)
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
     from jjadmin.config import Settings
+    from jjadmin.rawdb import RawReader
     from jjadmin.services.sms import SmsSender
 
 ROLE_NAMES = {
@@ -69,36 +68,126 @@ class Actor:
 BOOTSTRAP = Actor(account_id=None, username="system:init", role="system", name="初始化")
 
 
-@dataclass
 class ServiceContext:
-    """What every service receives: engine, clock, SMS, settings and a lazily resolved actor."""
+    """What every service receives: database, clock, SMS, settings and a lazily resolved actor.
 
-    engine: Engine
-    now: datetime
-    settings: Settings | None = None
-    sms: SmsSender | None = None
-    credentials: str | None = None
-    credentials_source: str | None = None
-    _actor: Actor | None = field(default=None, repr=False)
-    _sessions: Any = field(default=None, repr=False)
-    _read_sessions: Any = field(default=None, repr=False)
-    _actor_resolver: Callable[[ServiceContext], Actor] | None = field(default=None, repr=False)
+    Give it an `engine`, or a `database_url` from which the engine is built on first use:
+    the read paths that run on the DB-API driver alone (`raw_reading`) then never load
+    SQLAlchemy at all.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        now: datetime | None = None,
+        settings: Settings | None = None,
+        sms: SmsSender | None = None,
+        credentials: str | None = None,
+        credentials_source: str | None = None,
+        _actor: Actor | None = None,
+        _actor_resolver: Callable[[ServiceContext], Actor] | None = None,
+        *,
+        database_url: str | None = None,
+    ) -> None:
+        if engine is None and database_url is None:
+            raise ValueError("ServiceContext needs an engine or a database_url")
+        if now is None:
+            raise ValueError("ServiceContext needs now")
+        self._engine = engine
+        self.database_url = database_url
+        self.now = now
+        self.settings = settings
+        self.sms = sms
+        self.credentials = credentials
+        self.credentials_source = credentials_source
+        self._actor = _actor
+        self._actor_resolver = _actor_resolver
+        self._sessions: Any = None
+        self._read_sessions: Any = None
+        self._raw: RawReader | None = None
 
     @property
     def actor(self) -> Actor:
         if self._actor is None:
             if self._actor_resolver is None:
-                from jjadmin.services.auth import resolve_actor
+                from jjadmin.services.identity import resolve_actor
 
                 self._actor = resolve_actor(self)
             else:
                 self._actor = self._actor_resolver(self)
         return self._actor
 
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from jjadmin.db import make_engine
+
+            assert self.database_url is not None
+            self._engine = make_engine(self.database_url)
+        return self._engine
+
+    def close(self) -> None:
+        """Release the direct connection and the engine's pool (end of a CLI invocation)."""
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def _direct(self) -> RawReader | None:
+        """The direct DB-API connection, when no engine exists yet and the URL allows one."""
+        if self._raw is not None:
+            return self._raw
+        if self._engine is not None or self.database_url is None:
+            return None
+        from jjadmin.rawdb import connect, direct_target
+
+        if direct_target(self.database_url) is None:
+            return None
+        self._raw = connect(self.database_url)
+        return self._raw
+
+    def check_schema(self) -> None:
+        """Fail early and clearly: the database answers and holds our schema.
+
+        Raises DatabaseUnavailable (10) or NotFound (4, hint `db init`).
+        """
+        raw = self._direct()
+        if raw is None:
+            from jjadmin.db import probe
+
+            probe(self.engine, require_schema=True)
+            return
+        from jjadmin.rawdb import uninitialised
+
+        with raw.snapshot():
+            if not raw.has_schema():
+                raise uninitialised(raw.where)
+
+    @contextmanager
+    def raw_reading(self) -> Iterator[RawReader]:
+        """A read-only transaction on the DB-API connection itself (no SQLAlchemy import
+        when the context was built from a URL); the engine's connection otherwise."""
+        raw = self._direct()
+        if raw is not None:
+            with raw.snapshot():
+                yield raw
+            return
+        from jjadmin.rawdb import RawReader
+
+        with self.reading() as session:
+            dbapi = session.connection().connection.driver_connection
+            yield RawReader(
+                dbapi,
+                self.engine.dialect.name,
+                self.engine.url.render_as_string(hide_password=True),
+            )
+
     def with_actor(self, actor: Actor) -> ServiceContext:
         """A copy acting as `actor` (tests, bootstrap)."""
         return ServiceContext(
-            engine=self.engine,
+            engine=self._engine,
+            database_url=self.database_url,
             now=self.now,
             settings=self.settings,
             sms=self.sms,
@@ -120,6 +209,10 @@ class ServiceContext:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One write transaction (SQLite: BEGIN IMMEDIATE); commits only at the end."""
+        from sqlalchemy.exc import DBAPIError
+
+        from jjadmin.db import db_error, session_factory
+
         if self._sessions is None:
             self._sessions = session_factory(self.engine)
         session = self._sessions()
@@ -141,6 +234,10 @@ class ServiceContext:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A read-only transaction that does not wait for SQLite's write lock."""
+        from sqlalchemy.exc import DBAPIError
+
+        from jjadmin.db import db_error, read_engine, session_factory
+
         if self._read_sessions is None:
             self._read_sessions = session_factory(read_engine(self.engine))
         session = self._read_sessions()

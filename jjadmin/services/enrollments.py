@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Table, case, distinct, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -34,7 +34,6 @@ from jjadmin.clock import local
 from jjadmin.errors import Conflict, InputRejected, InvalidValue, NotFound, PermissionDenied
 from jjadmin.models import (
     Course,
-    District,
     Enrollment,
     Period,
     School,
@@ -48,6 +47,12 @@ from jjadmin.rules.money import format_hours, format_money
 from jjadmin.rules.windows import in_selection_window
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
+
+# 选课统计 lives in services/enroll_stats.py (runs without SQLAlchemy); re-exported here.
+from jjadmin.services.enroll_stats import STATS_BY as STATS_BY
+from jjadmin.services.enroll_stats import StatsResult as StatsResult
+from jjadmin.services.enroll_stats import StatsRow as StatsRow
+from jjadmin.services.enroll_stats import enrollment_stats as enrollment_stats
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
 from jjadmin.services.periods import current_period_code, get_period
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
@@ -1291,173 +1296,3 @@ def export_enrollments(
                 yield _view(r)
 
     return rows()
-
-
-# ---------------------------------------------------------------------------------------------
-# 选课统计
-
-StatsBy = Literal["course", "school", "district"]
-STATS_BY: tuple[str, ...] = ("course", "school", "district")
-
-
-@dataclass(frozen=True)
-class StatsRow:
-    key: str
-    name: str
-    enrollments: int
-    teachers: int
-    paid: int
-    amount_fen: int
-    detail: dict[str, Any]
-
-    @property
-    def amount(self) -> str:
-        return format_money(self.amount_fen)
-
-
-@dataclass(frozen=True)
-class StatsResult:
-    period: str
-    by: str
-    rows: list[StatsRow]
-    enrollments: int
-    teachers: int | None  # distinct teachers (per school and district only)
-    amount: str
-
-
-def enrollment_stats(ctx: ServiceContext, *, period: str, by: str = "course") -> StatsResult:
-    """选课统计: active enrollments of a period per course, school or district, within the
-    actor's scope; most enrollments first. One set-based GROUP BY: per course (teachers =
-    enrollments, one active enrollment per teacher and course; no distinct-teacher total,
-    which would cost a second pass over the period), or per school (rolled up to districts:
-    a teacher counts once per school).
-
-    Raises InvalidValue (1, malformed period or --by), NotFound (4).
-    """
-    actor = ctx.require(
-        "city", "district", "school", "institution", "system", action="查看选课统计"
-    )
-    if by not in STATS_BY:
-        raise InvalidValue(f"--by 应为 {'、'.join(STATS_BY)} 之一")
-    e = ENROLLMENT_T.c
-    with ctx.reading() as session:
-        code = get_period(session, period).code
-        where = [e.period == code, e.state == ACTIVE, *_stats_scope(actor)]
-        teachers: int | None = None
-        if by == "course":
-            rows = _stats_by_course(session, where)
-        else:
-            rows = _stats_by_school(session, where, districts=by == "district")
-            teachers = sum(r.teachers for r in rows)
-    rows.sort(key=lambda r: (-r.enrollments, r.key))
-    return StatsResult(
-        code,
-        by,
-        rows,
-        sum(r.enrollments for r in rows),
-        teachers,
-        format_money(sum((r.amount_fen for r in rows), 0)),
-    )
-
-
-def _stats_scope(actor: Actor) -> list[ColumnElement[bool]]:
-    e, c = ENROLLMENT_T.c, COURSE_T.c
-    if actor.role in ("city", "system"):
-        return []
-    if actor.role == "institution":
-        own = select(c.id).where(c.charging_unit == (actor.institution or ""))
-        return [e.course_id.in_(own)]
-    return [e.school_id.in_(select(col(School.id)).where(school_clause(actor)))]
-
-
-def _paid_sum() -> Any:
-    return func.coalesce(func.sum(case((ENROLLMENT_T.c.paid.is_(True), 1), else_=0)), 0)
-
-
-def _stats_by_course(session: Session, where: list[ColumnElement[bool]]) -> list[StatsRow]:
-    """One GROUP BY over the enrollment table alone; a course's amount is count × its fees
-    (every enrollment of a course costs the same)."""
-    e, c = ENROLLMENT_T.c, COURSE_T.c
-    counts = {
-        cid: (int(n), int(paid))
-        for cid, n, paid in session.execute(
-            select(e.course_id, func.count(), _paid_sum()).where(*where).group_by(e.course_id)
-        )
-    }
-    rows: list[StatsRow] = []
-    ids = sorted(counts)
-    for i in range(0, len(ids), CHUNK):
-        stmt = select(
-            c.id, c.code, c.name, c.level, c.capacity, c.charging_unit, c.fee, c.material_fee
-        ).where(c.id.in_(ids[i : i + CHUNK]))
-        for cid, ccode, name, level, capacity, unit, fee, material in session.execute(stmt):
-            n, paid = counts[cid]
-            detail = {
-                "course_code": ccode,
-                "training_level": level,
-                "capacity": capacity,
-                "charging_unit": unit,
-            }
-            rows.append(StatsRow(ccode, name, n, n, paid, n * (int(fee) + int(material)), detail))
-    return rows
-
-
-def _stats_by_school(
-    session: Session, where: list[ColumnElement[bool]], *, districts: bool
-) -> list[StatsRow]:
-    """One GROUP BY school (enrollments, distinct teachers, paid, amount); districts are
-    the sums of their schools."""
-    e, c = ENROLLMENT_T.c, COURSE_T.c
-    stmt = (
-        select(
-            e.school_id,
-            func.count(),
-            func.count(distinct(e.teacher_id)),
-            _paid_sum(),
-            func.coalesce(func.sum(c.fee + c.material_fee), 0),
-        )
-        .select_from(ENROLLMENT_T.join(COURSE_T, c.id == e.course_id))
-        .where(*where)
-        .group_by(e.school_id)
-    )
-    measures = {sid: [int(v) for v in rest] for sid, *rest in session.execute(stmt)}
-    schools: list[tuple[int, str, str, str]] = []
-    ids = sorted(measures)
-    sc = School.__table__.c  # type: ignore[attr-defined]
-    for i in range(0, len(ids), CHUNK):
-        schools.extend(
-            (int(sid), str(scode), str(name), str(district))
-            for sid, scode, name, district in session.execute(
-                select(sc.id, sc.code, sc.name, sc.district_code).where(
-                    sc.id.in_(ids[i : i + CHUNK])
-                )
-            )
-        )
-    if not districts:
-        rows: list[StatsRow] = []
-        for sid, scode, name, district in schools:
-            n, teachers, paid, amount = measures[sid]
-            detail = {"school_code": scode, "district_code": district}
-            rows.append(StatsRow(scode, name, n, teachers, paid, amount, detail))
-        return rows
-    totals: dict[str, list[int]] = {}
-    for sid, _, _, district in schools:
-        acc = totals.setdefault(district, [0, 0, 0, 0, 0])
-        acc[0] += 1
-        for k, v in enumerate(measures[sid], start=1):
-            acc[k] += v
-    names = {
-        str(k): str(v) for k, v in session.execute(select(col(District.code), col(District.name)))
-    }
-    return [
-        StatsRow(
-            district,
-            names.get(district, district),
-            n,
-            teachers,
-            paid,
-            amount,
-            {"district_code": district, "schools": count},
-        )
-        for district, (count, n, teachers, paid, amount) in totals.items()
-    ]

@@ -11,8 +11,9 @@ from sqlmodel import col
 from jjadmin.errors import NotFound, PermissionDenied
 from jjadmin.models import School
 from jjadmin.services.context import Actor
-
-OUT_OF_SCOPE = "无权访问该单位的数据"
+from jjadmin.services.scope_rules import OUT_OF_SCOPE as OUT_OF_SCOPE  # re-exported
+from jjadmin.services.scope_rules import district_in_scope as district_in_scope  # re-exported
+from jjadmin.services.scope_rules import school_in_scope as school_in_scope  # re-exported
 
 
 def school_clause(actor: Actor, school: Any = School) -> ColumnElement[bool]:
@@ -25,21 +26,6 @@ def school_clause(actor: Actor, school: Any = School) -> ColumnElement[bool]:
     if sid is not None:
         return school.id == sid
     return false()
-
-
-def school_in_scope(actor: Actor, school: School) -> bool:
-    if actor.role in ("city", "system"):
-        return True
-    if actor.role == "district":
-        return school.district_code == actor.district_code
-    sid = actor.acting_school_id
-    return sid is not None and school.id == sid
-
-
-def district_in_scope(actor: Actor, district_code: str) -> bool:
-    if actor.role in ("city", "system"):
-        return True
-    return actor.role == "district" and actor.district_code == district_code
 
 
 def get_school(session: Session, actor: Actor, code: str, *, for_update: bool = False) -> School:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,8 +42,6 @@ from jjadmin.rules.ids import (
     IdNumber,
     check_birth_date,
     check_gender,
-    mask_id_number,
-    mask_mobile,
     normalize_mobile,
     normalize_school_code,
     normalize_text,
@@ -53,15 +51,31 @@ from jjadmin.rules.ids import (
 )
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.identity import require_verified
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.scope import (
     OUT_OF_SCOPE,
-    district_in_scope,
     get_school,
     school_clause,
     school_in_scope,
 )
+
+# The read paths live in teacher_views (no SQLAlchemy at start-up); re-exported for callers.
+from jjadmin.services.teacher_views import ADMIN_ROLES as ADMIN_ROLES
+from jjadmin.services.teacher_views import LABELS as LABELS
+from jjadmin.services.teacher_views import REVIEW_LABELS as REVIEW_LABELS
+from jjadmin.services.teacher_views import ROUND_LABELS as ROUND_LABELS
+from jjadmin.services.teacher_views import ReviewRound as ReviewRound
+from jjadmin.services.teacher_views import TeacherDetail as TeacherDetail
+from jjadmin.services.teacher_views import TeacherFilter as TeacherFilter
+from jjadmin.services.teacher_views import TeacherView as TeacherView
+from jjadmin.services.teacher_views import check_status as check_status
+from jjadmin.services.teacher_views import export_rows, mask_values
+from jjadmin.services.teacher_views import list_teachers as list_teachers
+from jjadmin.services.teacher_views import my_profile as my_profile
+from jjadmin.services.teacher_views import review_state_value as review_state_value
+from jjadmin.services.teacher_views import show_teacher as show_teacher
 
 T: Table = Teacher.__table__  # type: ignore[attr-defined]
 S: Table = School.__table__  # type: ignore[attr-defined]
@@ -72,7 +86,6 @@ TC: Table = TeacherChange.__table__  # type: ignore[attr-defined]
 SEQ: Table = SequenceRow.__table__  # type: ignore[attr-defined]
 D: Table = District.__table__  # type: ignore[attr-defined]
 
-ADMIN_ROLES = ("city", "district", "school")
 CHUNK = 500
 # Above this many ID numbers one pass over the table beats IN lists of 500.
 FULL_SCAN_AT = 20_000
@@ -83,41 +96,6 @@ ADDRESS_MAX = 200
 # Fields an admin may change directly (`teacher set`, `--upsert`); name and ID number only
 # through the info review (SPEC §6).
 UPDATABLE = ("mobile", "stage", "subject", "title", "status", "email", "address")
-LABELS = {
-    "learner_no": "学号",
-    "name": "姓名",
-    "id_number": "身份证号",
-    "gender": "性别",
-    "birth_date": "出生日期",
-    "mobile": "手机号",
-    "school_code": "学校代码",
-    "stage": "任教学段",
-    "subject": "任教学科",
-    "title": "职称",
-    "status": "在岗状态",
-    "email": "电子邮箱",
-    "address": "通讯地址",
-}
-REVIEW_LABELS = {
-    ReviewState.NORMAL: "正常",
-    ReviewState.REOPENED: "重新更新（待教师提交）",
-    ReviewState.SUBMITTED: "已提交未审核",
-    ReviewState.REJECTED: "审核未通过",
-}
-ROUND_LABELS = {
-    "reopened": "重新更新",
-    "submitted": "已提交未审核",
-    "approved": "审核通过",
-    "rejected": "审核未通过",
-}
-_REVIEW_ALIASES = {
-    **{s.value: s.value for s in ReviewState},
-    **{label: state.value for state, label in REVIEW_LABELS.items()},
-    "重新更新": ReviewState.REOPENED.value,
-    "已提交": ReviewState.SUBMITTED.value,
-    "未审核": ReviewState.SUBMITTED.value,
-    "驳回": ReviewState.REJECTED.value,
-}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MAX_CHANGES = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(%?)")
@@ -162,11 +140,6 @@ def normalize_address(value: object) -> str:
     return text
 
 
-def check_status(value: object) -> str:
-    """在岗状态 from the value list (在职/离职/退休). Raises InvalidValue (exit 1)."""
-    return check_in_list("在岗状态", value)
-
-
 def parse_max_changes(value: str | None) -> tuple[float, bool]:
     """`--max-changes`: 'N' teachers or 'N%' of a school's teachers; default 10%.
 
@@ -185,96 +158,7 @@ def parse_max_changes(value: str | None) -> tuple[float, bool]:
     return amount, percent
 
 
-def review_state_value(value: str) -> str:
-    """An English review_state from English or the Chinese label. Raises InputRejected."""
-    key = normalize_text(value)
-    found = _REVIEW_ALIASES.get(key) or _REVIEW_ALIASES.get(key.lower())
-    if found is None:
-        raise InputRejected(f"审核状态“{value}”无效（可选：normal、reopened、submitted、rejected）")
-    return found
-
-
 # --- views ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TeacherView:
-    """One teacher as `teacher list` shows it (ID number and mobile masked unless revealed)."""
-
-    learner_no: str
-    name: str
-    id_number: str
-    gender: str
-    birth_date: date
-    mobile: str
-    school_code: str
-    school_name: str
-    stage: str
-    subject: str
-    title: str | None
-    status: str
-    review_state: str
-    is_special: bool
-    locked: bool
-    is_principal: bool
-
-
-@dataclass(frozen=True)
-class ReviewRound:
-    """One 信息审核 round; every round is kept."""
-
-    round: int
-    state: str
-    changes: dict[str, Any]
-    before: dict[str, Any]
-    reason: str | None
-    reopened_by: str | None
-    reopened_at: datetime | None
-    submitted_by: str | None
-    submitted_at: datetime | None
-    reviewed_by: str | None
-    reviewed_at: datetime | None
-
-
-@dataclass(frozen=True)
-class TeacherDetail:
-    """`teacher show` / `me show`."""
-
-    learner_no: str
-    name: str
-    id_number: str
-    gender: str
-    birth_date: date
-    mobile: str
-    school_code: str
-    school_name: str
-    district_code: str
-    district_name: str
-    stage: str
-    subject: str
-    title: str | None
-    status: str
-    email: str | None
-    address: str | None
-    review_state: str
-    is_special: bool
-    locked: bool
-    is_principal: bool
-    created_at: datetime
-    updated_at: datetime
-    review_rounds: list[ReviewRound] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TeacherFilter:
-    school: str | None = None
-    district: str | None = None
-    status: str | None = None
-    review_state: str | None = None
-    special: bool = False
-    locked: bool = False
-    principal: bool = False
-    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -329,49 +213,6 @@ EXPORT_FIELDS = (
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _reveal(ctx: ServiceContext, actor: Actor, show_id: bool) -> bool:
-    """True when full ID numbers and mobiles may be shown; raises VerificationRequired (3)."""
-    if not show_id:
-        return False
-    from jjadmin.services.verification import require_verified
-
-    require_verified(ctx, "显示完整身份证号和手机号")
-    return True
-
-
-def _mask_values(values: dict[str, Any], reveal: bool) -> dict[str, Any]:
-    if reveal:
-        return dict(values)
-    out = dict(values)
-    if isinstance(out.get("id_number"), str):
-        out["id_number"] = mask_id_number(out["id_number"])
-    if isinstance(out.get("mobile"), str):
-        out["mobile"] = mask_mobile(out["mobile"])
-    return out
-
-
-def _special_flag() -> ColumnElement[bool]:
-    return (
-        select(SU.c.id)
-        .where(SU.c.teacher_id == T.c.id, SU.c.cleared_at.is_(None))
-        .exists()
-        .label("is_special")
-    )
-
-
-def _locked_flag() -> ColumnElement[bool]:
-    return (
-        select(A.c.id)
-        .where(A.c.teacher_id == T.c.id, A.c.locked_at.is_not(None))
-        .exists()
-        .label("locked")
-    )
-
-
-def _principal_flag() -> ColumnElement[bool]:
-    return select(P.c.school_id).where(P.c.teacher_id == T.c.id).exists().label("is_principal")
-
-
 def _find_teacher(session: Session, actor: Actor, learner_no: str) -> Teacher:
     """The teacher with this 学号 inside the actor's scope.
 
@@ -399,7 +240,7 @@ def _snapshot(t: Teacher) -> dict[str, Any]:
 
 def _audit_safe(values: dict[str, Any]) -> dict[str, Any]:
     """Audit rows never hold a full ID number or mobile (the log is readable by admins)."""
-    return _mask_values(values, reveal=False)
+    return mask_values(values, reveal=False)
 
 
 def _sync_account(session: Session, teacher_id: int, changes: dict[str, Any]) -> None:
@@ -1166,181 +1007,6 @@ def _archive_ids(
 # --- list / show / export -------------------------------------------------------------------------
 
 
-def _list_statement(session: Session, actor: Actor, filters: TeacherFilter) -> Any:
-    stmt = select(
-        T.c.learner_no,
-        T.c.name,
-        T.c.id_number,
-        T.c.gender,
-        T.c.birth_date,
-        T.c.mobile,
-        S.c.code,
-        S.c.name.label("school_name"),
-        T.c.stage,
-        T.c.subject,
-        T.c.title,
-        T.c.status,
-        T.c.review_state,
-        _special_flag(),
-        _locked_flag(),
-        _principal_flag(),
-    ).join(S, S.c.id == T.c.school_id)
-    where: list[ColumnElement[bool]] = [school_clause(actor, S.c)]
-    if filters.school:
-        school = get_school(session, actor, normalize_text(filters.school))
-        where.append(T.c.school_id == school.id)
-    if filters.district:
-        code = normalize_text(filters.district)
-        if actor.role == "district" and not district_in_scope(actor, code):
-            raise PermissionDenied(OUT_OF_SCOPE, hint="只能查看本单位管辖范围内的教师")
-        where.append(S.c.district_code == code)
-    if filters.status:
-        where.append(T.c.status == check_status(filters.status))
-    if filters.review_state:
-        where.append(T.c.review_state == review_state_value(filters.review_state))
-    if filters.special:
-        where.append(
-            select(SU.c.id).where(SU.c.teacher_id == T.c.id, SU.c.cleared_at.is_(None)).exists()
-        )
-    if filters.locked:
-        where.append(
-            select(A.c.id).where(A.c.teacher_id == T.c.id, A.c.locked_at.is_not(None)).exists()
-        )
-    if filters.principal:
-        where.append(select(P.c.school_id).where(P.c.teacher_id == T.c.id).exists())
-    if filters.name:
-        where.append(T.c.name.contains(normalize_text(filters.name), autoescape=True))
-    return stmt.where(*where)
-
-
-def _row_view(row: Any, reveal: bool) -> TeacherView:
-    return TeacherView(
-        learner_no=row[0],
-        name=row[1],
-        id_number=row[2] if reveal else mask_id_number(row[2]),
-        gender=row[3],
-        birth_date=row[4],
-        mobile=row[5] if reveal else mask_mobile(row[5]),
-        school_code=row[6],
-        school_name=row[7],
-        stage=row[8],
-        subject=row[9],
-        title=row[10],
-        status=row[11],
-        review_state=row[12],
-        is_special=bool(row[13]),
-        locked=bool(row[14]),
-        is_principal=bool(row[15]),
-    )
-
-
-def list_teachers(
-    ctx: ServiceContext,
-    *,
-    filters: TeacherFilter = TeacherFilter(),
-    limit: int = 100,
-    offset: int = 0,
-    show_id: bool = False,
-) -> tuple[list[TeacherView], int]:
-    """Teachers in the actor's scope ordered by 学号; `total` counts every match.
-
-    Raises PermissionDenied / VerificationRequired (3: --show-id unverified), NotFound (4),
-    InputRejected (1: unknown status or review state).
-    """
-    actor = ctx.require(*ADMIN_ROLES, action="查看教师")
-    reveal = _reveal(ctx, actor, show_id)
-    with ctx.reading() as session:
-        stmt = _list_statement(session, actor, filters)
-        total = session.execute(
-            select(func.count()).select_from(stmt.with_only_columns(T.c.id).subquery())
-        ).scalar_one()
-        page = session.execute(stmt.order_by(T.c.learner_no).limit(limit).offset(offset)).all()
-        return [_row_view(r, reveal) for r in page], int(total)
-
-
-def show_teacher(ctx: ServiceContext, learner_no: str, *, show_id: bool = False) -> TeacherDetail:
-    """One teacher with every info-review round.
-
-    Raises NotFound (4), PermissionDenied / VerificationRequired (3).
-    """
-    actor = ctx.require(*ADMIN_ROLES, action="查看教师")
-    reveal = _reveal(ctx, actor, show_id)
-    with ctx.reading() as session:
-        teacher = _find_teacher(session, actor, learner_no)
-        return _detail(session, teacher, reveal)
-
-
-def _detail(session: Session, t: Teacher, reveal: bool) -> TeacherDetail:
-    school = session.execute(
-        select(S.c.code, S.c.name, S.c.district_code, D.c.name)
-        .join(D, D.c.code == S.c.district_code)
-        .where(S.c.id == t.school_id)
-    ).one()
-    flags = session.execute(
-        select(_special_flag(), _locked_flag(), _principal_flag()).where(T.c.id == t.id)
-    ).one()
-    return TeacherDetail(
-        learner_no=t.learner_no,
-        name=t.name,
-        id_number=t.id_number if reveal else mask_id_number(t.id_number),
-        gender=t.gender,
-        birth_date=t.birth_date,
-        mobile=t.mobile if reveal else mask_mobile(t.mobile),
-        school_code=school[0],
-        school_name=school[1],
-        district_code=school[2],
-        district_name=school[3],
-        stage=t.stage,
-        subject=t.subject,
-        title=t.title,
-        status=t.status,
-        email=t.email,
-        address=t.address,
-        review_state=t.review_state,
-        is_special=bool(flags[0]),
-        locked=bool(flags[1]),
-        is_principal=bool(flags[2]),
-        created_at=t.created_at,
-        updated_at=t.updated_at,
-        review_rounds=_rounds(session, t.id or 0, reveal),
-    )
-
-
-def _rounds(session: Session, teacher_id: int, reveal: bool) -> list[ReviewRound]:
-    changes = (
-        session.execute(
-            select(TeacherChange).where(TC.c.teacher_id == teacher_id).order_by(TC.c.round, TC.c.id)
-        )
-        .scalars()
-        .all()
-    )
-    if not changes:
-        return []
-    ids = {
-        i for c in changes for i in (c.reopened_by, c.submitted_by, c.reviewed_by) if i is not None
-    }
-    names: dict[int, str] = {
-        int(i): str(u)
-        for i, u in session.execute(select(A.c.id, A.c.username).where(A.c.id.in_(ids)))
-    }
-    return [
-        ReviewRound(
-            round=c.round,
-            state=c.state,
-            changes=_mask_values(c.changes or {}, reveal),
-            before=_mask_values(c.before or {}, reveal),
-            reason=c.reason,
-            reopened_by=names.get(c.reopened_by) if c.reopened_by else None,
-            reopened_at=c.reopened_at,
-            submitted_by=names.get(c.submitted_by) if c.submitted_by else None,
-            submitted_at=c.submitted_at,
-            reviewed_by=names.get(c.reviewed_by) if c.reviewed_by else None,
-            reviewed_at=c.reviewed_at,
-        )
-        for c in changes
-    ]
-
-
 def export_teachers(
     ctx: ServiceContext, *, filters: TeacherFilter = TeacherFilter()
 ) -> list[tuple[Any, ...]]:
@@ -1350,30 +1016,8 @@ def export_teachers(
     30 minutes; PermissionDenied (3), NotFound (4).
     """
     actor = ctx.require(*ADMIN_ROLES, action="导出教师信息")
-    from jjadmin.services.verification import require_verified
-
     require_verified(ctx, "导出教师信息（含身份证号、手机号）")
-    with ctx.reading() as session:
-        base = _list_statement(session, actor, filters)
-        stmt = base.with_only_columns(
-            T.c.learner_no,
-            T.c.name,
-            T.c.id_number,
-            T.c.gender,
-            T.c.birth_date,
-            T.c.mobile,
-            S.c.code,
-            T.c.stage,
-            T.c.subject,
-            T.c.title,
-            T.c.status,
-            T.c.email,
-            T.c.address,
-            S.c.name,
-            T.c.review_state,
-            _special_flag(),
-        ).order_by(T.c.learner_no)
-        rows = [tuple(r) for r in session.execute(stmt)]
+    rows = export_rows(ctx, actor, filters)
     with ctx.transaction() as session:
         audit.record(
             session,
@@ -1826,17 +1470,6 @@ def _apply_change(
 
 
 # --- me (学员) -----------------------------------------------------------------------------------
-
-
-def my_profile(ctx: ServiceContext, *, show_id: bool = False) -> TeacherDetail:
-    """The logged-in teacher's own record. Raises PermissionDenied / VerificationRequired (3)."""
-    actor = ctx.require("teacher", action="查看个人信息")
-    reveal = _reveal(ctx, actor, show_id)
-    with ctx.reading() as session:
-        t = session.get(Teacher, actor.teacher_id)
-        if t is None:
-            raise NotFound("找不到当前账号对应的教师记录")
-        return _detail(session, t, reveal)
 
 
 def update_my_info(

@@ -17,13 +17,13 @@ from jjadmin.rules.ids import mask_mobile
 from jjadmin.services import audit
 from jjadmin.services.auth import token_digest
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.identity import VERIFY_HINT as VERIFY_HINT  # re-exported
+from jjadmin.services.identity import require_verified as require_verified  # re-exported
 
 CODE_MINUTES = 10
 VERIFIED_MINUTES = 30
 MAX_TRIES = 5
 MAX_SENDS_PER_HOUR = 10
-
-VERIFY_HINT = "先运行 jjadmin verify send，再运行 jjadmin verify check 验证码（30 分钟内有效）"
 
 
 @dataclass(frozen=True)
@@ -209,14 +209,6 @@ def check_code(ctx: ServiceContext, code: str) -> datetime:
         )
         audit.record(session, actor, ctx.now, "verify.check", "account", actor.username)
         return until
-
-
-def require_verified(ctx: ServiceContext, what: str = "导出敏感数据") -> Actor:
-    """The actor, if its session passed SMS verification in the last 30 minutes."""
-    actor = ctx.actor
-    if not actor.is_verified(ctx.now):
-        raise VerificationRequired(f"{what}需要先完成短信验证", hint=VERIFY_HINT)
-    return actor
 
 
 def send_phone_code(ctx: ServiceContext, mobile: str) -> CodeSent:
