@@ -130,7 +130,11 @@ def connect(url: str) -> RawReader:
 
 
 class RawReader:
-    """A DB-API connection with `:name` parameters on both backends and mapped errors."""
+    """A DB-API connection with `:name` parameters on both backends and mapped errors.
+
+    Values always travel as parameters: the SQL text holds no `:word` inside string literals
+    (the PostgreSQL conversion to `%(word)s` does not parse literals).
+    """
 
     def __init__(self, conn: Any, dialect: str, where: str, *, owned: bool = False) -> None:
         self.conn = conn
@@ -144,7 +148,7 @@ class RawReader:
             return sql
         done = self._sql.get(sql)
         if done is None:
-            done = _PARAM.sub(r"%(\1)s", sql)
+            done = _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
             self._sql[sql] = done
         return done
 

@@ -70,9 +70,9 @@ def logout(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def whoami(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """显示当前账号、角色与管辖范围。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import accounts
+    from jjadmin.services import identity
 
-    who = accounts.whoami(service_context(ctx))
+    who = identity.whoami(service_context(ctx))
     out.record(
         who,
         [

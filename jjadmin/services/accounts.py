@@ -24,6 +24,8 @@ from jjadmin.rules.ids import mask_mobile, normalize_mobile
 from jjadmin.services import audit
 from jjadmin.services.auth import hash_password, token_digest, verify_password
 from jjadmin.services.context import BOOTSTRAP, ROLE_NAMES, Actor, ServiceContext
+from jjadmin.services.identity import WhoAmI as WhoAmI  # re-exported
+from jjadmin.services.identity import whoami as whoami  # re-exported
 from jjadmin.services.scope import OUT_OF_SCOPE, get_school
 
 OPERATOR_ROLES = ("city", "district", "institution", "school", "system")
@@ -386,32 +388,3 @@ def issue_token(ctx: ServiceContext, username: str, *, days: int = 365) -> Issue
             after={"expires_at": expires},
         )
         return IssuedToken(token, username, expires)
-
-
-@dataclass(frozen=True)
-class WhoAmI:
-    username: str
-    name: str
-    role: str
-    role_name: str
-    district_code: str | None
-    school_code: str | None
-    institution: str | None
-    principal: bool
-    verified_until: datetime | None
-
-
-def whoami(ctx: ServiceContext) -> WhoAmI:
-    a = ctx.actor
-    verified = a.verified_until if a.is_verified(ctx.now) else None
-    return WhoAmI(
-        a.username,
-        a.name,
-        a.role,
-        ROLE_NAMES.get(a.role, a.role),
-        a.district_code,
-        a.school_code,
-        a.institution,
-        a.principal_school_id is not None,
-        verified,
-    )

@@ -7,10 +7,12 @@ must not cost SQLAlchemy's start-up.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 
 from jjadmin.errors import AccountLocked, NotAuthenticated, VerificationRequired
 from jjadmin.rawdb import as_utc
-from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.context import ROLE_NAMES, Actor, ServiceContext
 
 
 def token_digest(token: str) -> str:
@@ -105,4 +107,33 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
         institution=institution,
         token_id=token_id,
         verified_until=as_utc(verified_until),
+    )
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    username: str
+    name: str
+    role: str
+    role_name: str
+    district_code: str | None
+    school_code: str | None
+    institution: str | None
+    principal: bool
+    verified_until: datetime | None
+
+
+def whoami(ctx: ServiceContext) -> WhoAmI:
+    a = ctx.actor
+    verified = a.verified_until if a.is_verified(ctx.now) else None
+    return WhoAmI(
+        a.username,
+        a.name,
+        a.role,
+        ROLE_NAMES.get(a.role, a.role),
+        a.district_code,
+        a.school_code,
+        a.institution,
+        a.principal_school_id is not None,
+        verified,
     )
