@@ -314,3 +314,11 @@ def test_read_paths_on_postgresql_through_psycopg(pg_cli: Cli) -> None:
     stats = pg_cli.json("enroll", "stats", "--period", "2601", "--by", "district")
     assert stats["items"] == [] and stats["total"] == 0
     pg_cli.run("enroll", "stats", "--period", "2602", code=4)
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_line(cli: Cli, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database" * 100)
+    result = cli.run("teacher", "list", code=10, env={"JJADMIN_DATABASE_URL": f"sqlite:///{junk}"})
+    assert "junk.db" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

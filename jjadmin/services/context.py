@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from jjadmin.errors import NotAuthenticated, PermissionDenied
+from jjadmin.errors import JjadminError, NotAuthenticated, PermissionDenied
 
 if TYPE_CHECKING:  # SQLAlchemy loads only when a command needs the engine (start-up time)
     from sqlalchemy import Engine
@@ -158,11 +158,19 @@ class ServiceContext:
 
             probe(self.engine, require_schema=True)
             return
-        from jjadmin.rawdb import uninitialised
+        from jjadmin.rawdb import DatabaseUnavailable, describe_error, uninitialised
 
-        with raw.snapshot():
-            if not raw.has_schema():
-                raise uninitialised(raw.where)
+        try:
+            with raw.snapshot():
+                initialised = raw.has_schema()
+        except JjadminError:
+            raise
+        except Exception as exc:  # not a database at all ("file is not a database"…)
+            if not type(exc).__module__.startswith(("sqlite3", "psycopg")):
+                raise
+            raise DatabaseUnavailable(describe_error(str(exc), raw.where)) from exc
+        if not initialised:
+            raise uninitialised(raw.where)
 
     @contextmanager
     def raw_reading(self) -> Iterator[RawReader]:
