@@ -16,11 +16,13 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 _CHUNK = 8 << 20
 _OVERLAP = 256
+_TAIL_REFS = 4096
 MAX_SHARED_STRINGS = 5_000_000
 MAX_CELLS = 60_000_000
 SPARSE_ROW_SLACK = 10_000
@@ -28,6 +30,7 @@ SPARSE_ROW_SLACK = 10_000
 _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 _COL3 = re.compile(rb""" r=["'][A-Z]{3}[0-9]""")
 _COL2 = re.compile(rb""" r=["'][A-Z]{2}[0-9]""")
+_COL23 = re.compile(rb""" r=["'][A-Z]{2}""")  # any two- or three-letter column
 _CELL_ROW = re.compile(rb""" r=["'][A-Z]{1,3}([0-9]+)["']""")
 _DIMENSION = re.compile(rb"""<(?:\w+:)?dimension\s+ref=["']([A-Z]*)(\d*)(?::([A-Z]+)(\d+))?["']""")
 _COUNT = re.compile(rb"""(?:uniqueCount|count)=["'](\d+)["']""")
@@ -48,6 +51,33 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
+def _above(number: int) -> re.Pattern[bytes]:
+    """A `_CELL_ROW` match whose row number is greater than `number` (leading zeros allowed)."""
+    digits = str(number)
+    options = [f"[1-9][0-9]{{{len(digits)},}}"]
+    if number > 0:
+        for i, ch in enumerate(digits):
+            if ch != "9":
+                rest = len(digits) - i - 1
+                options.append(f"{digits[:i]}[{int(ch) + 1}-9][0-9]{{{rest}}}")
+    else:
+        options.append("[1-9][0-9]*")
+    return re.compile(rf""" r=["'][A-Z]{{1,3}}0*(?:{"|".join(options)})["']""".encode())
+
+
+def _max_row(data: bytes, known: int) -> int:
+    """max(known, every `_CELL_ROW` number in data), mostly without listing them all.
+
+    Rows come in order, so the highest number is usually near the end: take the numbers of
+    the last few KB, then one search proves nothing above them (else count them all).
+    """
+    refs = _CELL_ROW.findall(data[-_TAIL_REFS:])
+    top = max(known, *map(int, refs)) if refs else known
+    if _above(top).search(data) is None:
+        return top
+    return max(top, *map(int, _CELL_ROW.findall(data)))
+
+
 def scan_sheet(zf: zipfile.ZipFile, member: str) -> ScanResult:
     """Stream the sheet XML once and decide whether calamine may read it."""
     rows_present = 0
@@ -65,19 +95,19 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> ScanResult:
                 if m and m.group(3):
                     dim_col, dim_row = _col_number(m.group(3)), int(m.group(4))
                 first = False
-            if (b"<f" in data or b":f" in data) and _FORMULA.search(data):
+            # one byte search first: text cells rarely hold an "f" at all
+            if b"f" in data and (b"<f" in data or b":f" in data) and _FORMULA.search(data):
                 return ScanResult(False, "formula")
-            if b't="e"' in data or b"t='e'" in data:
+            if b't="e"' in data or (b"'" in data and b"t='e'" in data):
                 return ScanResult(False, "error-cell")
-            if _COL3.search(data):
-                return ScanResult(False, "wide-column")
-            wide = wide or _COL2.search(data) is not None
-            rows_present += chunk.count(b"<row") + chunk.count(b":row")
-            refs = _CELL_ROW.findall(data)
-            if refs:
-                top = max(map(int, refs))
-                if top > max_row:
-                    max_row = top
+            if _COL23.search(data) is not None:  # one pass for the usual A–Z sheet
+                if _COL3.search(data):
+                    return ScanResult(False, "wide-column")
+                wide = wide or _COL2.search(data) is not None
+            rows_present += chunk.count(b"<row")
+            if b":" in chunk:  # prefixed elements (x:row); a byte search skips most chunks
+                rows_present += chunk.count(b":row")
+            max_row = _max_row(data, max_row)
             tail = data[-_OVERLAP:]
     max_col = 702 if wide else 26
     if max_row > rows_present + SPARSE_ROW_SLACK:
@@ -128,11 +158,58 @@ class CalamineSheet:
                 values = values[:max_col]
             yield index + 1, values
 
+    def column_blocks(
+        self, skip: int, width: int, size: int
+    ) -> Iterator[tuple[int, list[Sequence[Any]]]]:
+        """The rows after the first `skip`, `size` at a time, as `width` columns of the values
+        `rows(width)` gives (column A first, blank cells None, short rows padded), each block
+        with the number of its first row.
+
+        Per column instead of per cell: a column of text cells (the usual roster) needs no
+        Python call per cell.
+        """
+        start = self._sheet.start
+        if start is None:
+            return
+        lead = int(start[1])
+        rows = self._sheet.iter_rows()
+        next(islice(rows, skip, skip), None)
+        number = skip + 1
+        while chunk := list(islice(rows, size)):
+            count = len(chunk)
+            lengths = set(map(len, chunk))
+            if len(lengths) > 1:  # calamine gives equal rows; never rely on it
+                longest = max(lengths)
+                chunk = [[*row, *([""] * (longest - len(row)))] for row in chunk]
+            span = list(zip(*chunk, strict=True))
+            columns: list[Sequence[Any]] = []
+            for index in range(width):
+                at = index - lead
+                if 0 <= at < len(span):
+                    columns.append(_column_values(span[at]))
+                else:
+                    columns.append([None] * count)
+            yield number, columns
+            number += count
+
     def close(self) -> None:
         try:
             self._wb.close()
         except Exception:  # noqa: BLE001 - closing must never mask the real outcome
             pass
+
+
+def _column_values(cells: Sequence[Any]) -> list[Any]:
+    """`_value` of every cell of a column; text-only columns without a Python call per cell."""
+    if set(map(type, cells)) == {str}:
+        empty = cells.count("")
+        if empty == len(cells):
+            return [None] * empty
+        # `not v.strip()` is `v == "" or v.isspace()`
+        if any(map(str.isspace, cells)):
+            return [None if not v or v.isspace() else v for v in cells]
+        return [v or None for v in cells] if empty else list(cells)
+    return list(map(_value, cells))
 
 
 def _value(v: Any) -> Any:

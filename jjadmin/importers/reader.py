@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice, repeat
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, TypeAlias
@@ -26,6 +27,8 @@ from typing import IO, Any, Literal, TypeAlias
 from jjadmin.errors import FileRejected
 
 __all__ = [
+    "BLOCK_ROWS",
+    "Block",
     "CellProblem",
     "CellValue",
     "RawRow",
@@ -42,6 +45,9 @@ FileKind = Literal["xlsx", "csv"]
 HEADER_SCAN_ROWS = 20
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
+# Rows per `Table.blocks()` block: big enough for per-column work to pay, small enough to
+# keep a block's temporary columns a few MB.
+BLOCK_ROWS = 4096
 _XML_CHUNK = 1 << 16
 # The lean expat reader below; False falls back to openpyxl's own (slower) row iterator.
 USE_FAST_XLSX = True
@@ -80,6 +86,16 @@ class RawRow:
 
     number: int
     values: tuple[CellValue, ...]
+
+
+@dataclass(slots=True)
+class Block:
+    """Consecutive non-blank data rows: their numbers, their cells (one tuple per row, as
+    `RawRow.values`) and the same cells per column (`columns[i][k] is rows[k][i]`)."""
+
+    numbers: list[int]
+    rows: list[tuple[CellValue, ...]]
+    columns: list[Sequence[CellValue]]
 
 
 @dataclass(frozen=True)
@@ -153,6 +169,7 @@ class Table:
         estimated_rows: int | None,
         rows: Callable[[], Iterator[RawRow]],
         on_close: Callable[[], None] | None = None,
+        blocks: Callable[[int], Iterator[Block]] | None = None,
     ) -> None:
         self.headers = headers
         self.header_row = header_row
@@ -162,9 +179,17 @@ class Table:
         self.estimated_rows = estimated_rows
         self._rows = rows
         self._on_close = on_close
+        self._blocks = blocks
 
     def __iter__(self) -> Iterator[RawRow]:
         return self._rows()
+
+    def blocks(self, size: int = BLOCK_ROWS) -> Iterator[Block]:
+        """The same rows as iterating the table, up to `size` at a time (same checks, same
+        errors), for readers that can hand them over per column."""
+        if self._blocks is not None:
+            return self._blocks(size)
+        return _row_blocks(self._rows(), size)
 
     def close(self) -> None:
         if self._on_close is not None:
@@ -231,6 +256,25 @@ def _sniff(path: Path) -> FileKind:
 
 def _rows_exceeded(max_rows: int) -> FileRejected:
     return FileRejected(f"数据行数超过上限 {max_rows} 行（JJADMIN_MAX_ROWS）")
+
+
+def _row_blocks(rows: Iterator[RawRow], size: int) -> Iterator[Block]:
+    while chunk := list(islice(rows, size)):
+        cells = [r.values for r in chunk]
+        yield Block([r.number for r in chunk], cells, list(zip(*cells, strict=True)))
+
+
+def _block(numbers: list[int], columns: list[Sequence[CellValue]], width: int) -> Block | None:
+    """A Block of the non-blank rows among `columns` (all of length len(numbers))."""
+    rows = list(zip(*columns, strict=True))
+    nones = list(map(tuple.count, rows, repeat(None)))
+    if width not in nones:
+        return Block(numbers, rows, columns)
+    keep = [i for i, n in enumerate(nones) if n != width]
+    if not keep:
+        return None
+    rows = [rows[i] for i in keep]
+    return Block([numbers[i] for i in keep], rows, list(zip(*rows, strict=True)))
 
 
 def _is_blank(values: Iterable[CellValue]) -> bool:
@@ -370,6 +414,9 @@ def _open_xlsx_handle(
     def rows() -> Iterator[RawRow]:
         return _xlsx_data_rows(book, ws, header_row, width, max_rows)
 
+    def blocks(size: int) -> Iterator[Block]:
+        return _calamine_blocks(book, header_row, width, max_rows, size)
+
     estimated = None if claimed_max_row is None else max(claimed_max_row - header_row, 0)
     return Table(
         headers=headers,
@@ -380,6 +427,7 @@ def _open_xlsx_handle(
         estimated_rows=estimated,
         rows=rows,
         on_close=close,
+        blocks=blocks if book.calamine is not None else None,
     )
 
 
@@ -529,6 +577,33 @@ def _xlsx_data_rows(
             if count > max_rows:
                 raise _rows_exceeded(max_rows)
             yield RawRow(number, _fit(values, width))
+
+
+def _calamine_blocks(
+    book: _Book, header_row: int, width: int, max_rows: int, size: int
+) -> Iterator[Block]:
+    """`_xlsx_data_rows` of a calamine sheet, per block and per column."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        count = 0
+        blocks = book.calamine.column_blocks(header_row, width, size)
+        while True:
+            try:
+                item = next(blocks, None)
+            except FileRejected:
+                raise
+            except Exception as exc:
+                raise FileRejected(MSG_CORRUPT, data={"detail": str(exc)[:200]}) from exc
+            if item is None:
+                return
+            first, columns = item
+            block = _block(list(range(first, first + len(columns[0]))), columns, width)
+            if block is None:
+                continue
+            count += len(block.numbers)
+            if count > max_rows:
+                raise _rows_exceeded(max_rows)
+            yield block
 
 
 def _sheet_rows(

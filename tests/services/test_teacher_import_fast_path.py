@@ -1,0 +1,67 @@
+"""A roster of only new, clean teachers is planned in one step (`_all_plainly_new`); the
+outcome is the one the per-row rules give."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from jjadmin.services import teachers
+from jjadmin.services.results import ImportReport
+from tests.conftest import CtxFactory
+from tests.services.test_teachers import (  # noqa: F401 - fixtures
+    World,
+    import_sheet,
+    new_id,
+    sheet_row,
+    world,
+)
+
+
+def consistent(ident: str, **over: object) -> list[object]:
+    gender = "男" if int(ident[16]) % 2 else "女"
+    birth = f"{ident[6:10]}-{ident[10:12]}-{ident[12:14]}"
+    return sheet_row(ident, 性别=gender, 出生日期=birth, **over)
+
+
+ROSTERS: dict[str, Callable[[], list[list[object]]]] = {
+    "gender and birth date given": lambda: [consistent(new_id()) for _ in range(4)],
+    "gender and birth date blank": lambda: [sheet_row(new_id()) for _ in range(4)],
+    "only some genders given": lambda: [consistent(new_id()), sheet_row(new_id())],
+    "a gender against the ID": lambda: [consistent(new_id()), sheet_row(new_id(), 性别="女")],
+    "a birth date against the ID": lambda: [sheet_row(new_id(), 出生日期="1990-01-02")],
+    "a school out of scope": lambda: [sheet_row(new_id()), sheet_row(new_id(), "4401050001")],
+    "an unknown school": lambda: [sheet_row(new_id(), "4401999999")],
+    "a 学号 given": lambda: [sheet_row(new_id(), 学号="44012600000001")],
+    "a bad cell": lambda: [sheet_row(new_id()), sheet_row(new_id(), 手机号="123")],
+}
+
+
+@pytest.mark.parametrize("name", list(ROSTERS))
+def test_one_step_planning_reports_what_the_row_rules_report(
+    name: str,
+    world: World,  # noqa: F811
+    make_ctx: CtxFactory,
+    import_sheet: Callable[..., ImportReport],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = ROSTERS[name]()
+    calls: list[object] = []
+    one_step = teachers._all_plainly_new
+
+    def spy(*args: Any) -> list[int] | None:
+        found = one_step(*args)
+        calls.append(found)
+        return found
+
+    monkeypatch.setattr(teachers, "_all_plainly_new", spy)
+    fast = import_sheet(make_ctx(world.a1), rows, dry_run=True, skip_invalid=True).to_json()
+    monkeypatch.setattr(teachers, "_all_plainly_new", lambda *args: None)
+    slow = import_sheet(make_ctx(world.a1), rows, dry_run=True, skip_invalid=True).to_json()
+    assert fast == slow
+    taken = calls[-1] is not None
+    assert taken == (name in ("gender and birth date given", "gender and birth date blank"))
+    if taken:
+        assert fast["created"] == len(rows) and fast["errors"] == []
