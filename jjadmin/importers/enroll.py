@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import compress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from jjadmin.errors import FileRejected, InputRejected, NotFound
 from jjadmin.importers.columns import (
-    PROGRESS_EVERY,
     ColumnSpec,
     ParsedRow,
     ParsedTable,
@@ -21,6 +24,7 @@ from jjadmin.importers.columns import (
 from jjadmin.importers.common import ImportOutcome
 from jjadmin.importers.reader import (
     ZIP_MAGIC,
+    Block,
     CellProblem,
     CellValue,
     file_sha256,
@@ -32,8 +36,12 @@ from jjadmin.services.context import ServiceContext
 from jjadmin.services.imports import ImportOptions
 from jjadmin.services.results import FileMeta, RowIssue
 
+if TYPE_CHECKING:  # the service (SQLAlchemy) loads only when an import runs
+    from jjadmin.services.enrollments import PairColumns
+
 __all__ = [
     "ENROLL_COLUMNS",
+    "EnrollRows",
     "course_list",
     "learner_list",
     "read_enroll_table",
@@ -156,10 +164,10 @@ def read_enroll_table(
 ) -> ParsedTable:
     """`columns.read_rows` for the 选课 sheet, lean enough for 500,000 rows.
 
-    Same header mapping, cell rules and ParsedRows. Two differences, both for size: a sheet
-    names each teacher and course again and again, so every distinct cell text is kept once
-    and shared by all rows (values and raw cells); and a row of clean text cells (the usual
-    case) skips the generic per-cell parsing, which would give the same values.
+    Same header mapping, cell rules and ParsedRows, but the rows are kept column by column
+    (`EnrollRows`): a ParsedRow is built only when one is asked for. Blocks of clean text
+    cells (the usual case) skip the generic per-cell parsing, which would give the same
+    values; every distinct cell text is kept once and shared by all rows.
     Raises FileRejected (1).
     """
     candidates = [name for spec in ENROLL_COLUMNS for name in (spec.header, *spec.aliases)]
@@ -167,10 +175,22 @@ def read_enroll_table(
         columns, schema_issues, notes = _map_columns(
             table.headers, ENROLL_COLUMNS, table.header_row
         )
-        result = ParsedTable(
+        rows: list[ParsedRow] = []
+        if not schema_issues:
+            sheet_rows = EnrollRows(columns, len(table.headers))
+            for block in table.blocks():
+                sheet_rows.add_block(block)
+                if progress is not None:
+                    progress(len(sheet_rows))
+            if progress is not None and not len(sheet_rows):
+                progress(0)
+            # EnrollRows is a Sequence[ParsedRow]; ParsedTable's users only iterate, index
+            # and count its rows
+            rows = cast("list[ParsedRow]", sheet_rows)
+        return ParsedTable(
             headers=list(table.headers),
             header_row=table.header_row,
-            rows=[],
+            rows=rows,
             schema_issues=schema_issues,
             notes=notes,
             sheet_name=table.sheet_name,
@@ -178,36 +198,132 @@ def read_enroll_table(
             encoding=table.encoding,
             present_keys=frozenset(c.spec.key for c in columns),
         )
-        if schema_issues:
-            return result
-        parse = _SheetRows(columns, len(table.headers))
-        rows = result.rows
-        for raw_row in table:
-            rows.append(parse(raw_row.number, raw_row.values))
-            if progress is not None and len(rows) % PROGRESS_EVERY == 0:
-                progress(len(rows))
-        if progress is not None:
-            progress(len(rows))
-    return result
 
 
-class _SheetRows:
-    """Cells of one 选课 row → ParsedRow, sharing every distinct text among all rows."""
+class EnrollRows(Sequence[ParsedRow]):
+    """The rows of a 选课 sheet, kept column by column.
+
+    Holds the row numbers, the parsed 学号 / 课程编号 / 姓名 of every row (None where a cell
+    was rejected), the issues of the rows that have any, and the raw cells only where they
+    differ from the values (or, when the sheet has other columns too, per column). A
+    ParsedRow is built on demand; the import service reads the columns themselves
+    (`pair_columns`) and the shared import flow the issues (`row_issues`).
+    """
 
     def __init__(self, columns: Sequence[Any], width: int) -> None:
-        self.columns = columns
-        self.shared: dict[Any, Any] = {}
         index = {c.spec.key: c.index for c in columns}
-        self.learner = index["learner_no"]
-        self.course = index["course_code"]
-        self.name = index.get("name")
-        # the raw cells are exactly (学号, 课程编号[, 姓名]): build them from the values
-        self.plain = width == len(columns) and (self.learner, self.course) == (0, 1)
+        self._columns = columns
+        self._learner, self._course = index["learner_no"], index["course_code"]
+        self._name: int | None = index.get("name")
+        self._shared: dict[object, Any] = {}
+        self.numbers = array("q")
+        self.learner_nos: list[Any] = []
+        self.course_codes: list[Any] = []
+        self.names: list[Any] | None = None if self._name is None else []
+        self._issues: dict[int, list[RowIssue]] = {}
+        # the raw cells are exactly (学号, 课程编号[, 姓名]) unless the sheet has other columns
+        # or another order: then every column's raw cells are kept
+        plain = width == len(columns) and (self._learner, self._course) == (0, 1)
+        self._raw_columns: list[list[object]] | None = None if plain else [[] for _ in range(width)]
+        # plain sheets: the raw cells of the rows whose cells are not their values
+        self._raws: dict[int, tuple[object, ...]] = {}
+        # the distinct cells met so far that need no parsing (see _all_clean)
+        self._clean_learner_nos: set[CellValue] = set()
+        self._clean_codes: set[CellValue] = set()
+        self._clean_names: set[CellValue] = set()
 
-    def __call__(self, number: int, cells: tuple[CellValue, ...]) -> ParsedRow:
-        share = self.shared.setdefault
-        ln, code = cells[self.learner], cells[self.course]
-        name = None if self.name is None else cells[self.name]
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, i: int) -> ParsedRow: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[ParsedRow]: ...
+
+    def __getitem__(self, i: int | slice) -> ParsedRow | list[ParsedRow]:
+        if isinstance(i, slice):
+            return [self._row(k) for k in range(len(self))[i]]
+        return self._row(range(len(self))[i])
+
+    def __iter__(self) -> Iterator[ParsedRow]:
+        return map(self._row, range(len(self)))
+
+    def _row(self, i: int) -> ParsedRow:
+        values: dict[str, object] = {
+            "learner_no": self.learner_nos[i],
+            "course_code": self.course_codes[i],
+        }
+        if self.names is not None:
+            values["name"] = self.names[i]
+        return ParsedRow(self.numbers[i], values, self._raw(i), self._issues.get(i, []))
+
+    def _raw(self, i: int) -> tuple[object, ...]:
+        if self._raw_columns is not None:
+            return tuple(column[i] for column in self._raw_columns)
+        raw = self._raws.get(i)
+        if raw is not None:
+            return raw
+        if self.names is None:
+            return (self.learner_nos[i], self.course_codes[i])
+        return (self.learner_nos[i], self.course_codes[i], self.names[i])
+
+    def pair_columns(self) -> PairColumns:
+        """The requested pairs of the rows without issues (services.enrollments.PairSource)."""
+        from jjadmin.services.enrollments import PairColumns
+
+        if not self._issues:
+            return PairColumns(self.numbers, self.learner_nos, self.course_codes, self.names)
+        keep = [i not in self._issues for i in range(len(self))]
+        return PairColumns(
+            list(compress(self.numbers, keep)),
+            list(compress(self.learner_nos, keep)),
+            list(compress(self.course_codes, keep)),
+            None if self.names is None else list(compress(self.names, keep)),
+        )
+
+    def row_issues(self) -> list[RowIssue]:
+        """Every row's issues in row order (services.imports.ColumnarRows)."""
+        return [issue for i in sorted(self._issues) for issue in self._issues[i]]
+
+    def without_rows(self, rows: set[int]) -> Sequence[ParsedRow]:
+        """The rows whose numbers are not in `rows` (services.imports.ColumnarRows)."""
+        if rows.isdisjoint(self.numbers):
+            return self
+        kept = array("q", (i for i, number in enumerate(self.numbers) if number not in rows))
+        return _SomeRows(self, kept)
+
+    def add_block(self, block: Block) -> None:
+        """Append a block of the sheet's rows."""
+        cells = block.columns
+        learner_nos, codes = cells[self._learner], cells[self._course]
+        names = None if self._name is None else cells[self._name]
+        share = self._shared.setdefault
+        if (
+            _all_clean(learner_nos, self._clean_learner_nos, _is_clean_learner_no)
+            and _all_clean(codes, self._clean_codes, _is_clean_course_code)
+            and (names is None or _all_clean(names, self._clean_names, _is_clean_name))
+        ):
+            self.learner_nos.extend(map(share, learner_nos, learner_nos))
+            self.course_codes.extend(map(share, codes, codes))
+            if self.names is not None and names is not None:
+                self.names.extend(map(share, names, names))
+        else:
+            start = len(self.numbers)
+            for k, row in enumerate(block.rows):
+                self._add_row(start + k, block.numbers[k], row)
+        self.numbers.extend(block.numbers)
+        if self._raw_columns is not None:
+            for raw, column in zip(self._raw_columns, cells, strict=True):
+                raw.extend(
+                    share(v, v) if type(v) is str else v.text if isinstance(v, CellProblem) else v
+                    for v in column
+                )
+
+    def _add_row(self, i: int, number: int, cells: Sequence[CellValue]) -> None:
+        share = self._shared.setdefault
+        ln, code = cells[self._learner], cells[self._course]
+        name = None if self._name is None else cells[self._name]
         if (
             type(ln) is str
             and type(code) is str
@@ -215,29 +331,82 @@ class _SheetRows:
             and _CLEAN_COURSE_CODE.fullmatch(code)
             and (name is None or (type(name) is str and _clean_text(name)))
         ):
-            ln, code = share(ln, ln), share(code, code)
-            values: dict[str, object] = {"learner_no": ln, "course_code": code}
-            if self.name is not None:
-                name = values["name"] = None if name is None else share(name, name)
-            if self.plain:
-                raw = (ln, code) if self.name is None else (ln, code, name)
-                return ParsedRow(row=number, values=values, raw=raw, issues=[])
-            return ParsedRow(row=number, values=values, raw=self._raw(cells), issues=[])
-        values = {}
-        issues: list[RowIssue] = []
-        for column in self.columns:
-            value, issue = _parse_cell(number, column.spec, cells[column.index])
-            values[column.spec.key] = share(value, value) if type(value) is str else value
-            if issue is not None:
-                issues.append(issue)
-        return ParsedRow(row=number, values=values, raw=self._raw(cells), issues=issues)
+            values: dict[str, object] = {"learner_no": ln, "course_code": code, "name": name}
+        else:
+            values = {}
+            issues: list[RowIssue] = []
+            for column in self._columns:
+                value, issue = _parse_cell(number, column.spec, cells[column.index])
+                values[column.spec.key] = value
+                if issue is not None:
+                    issues.append(issue)
+            if issues:
+                self._issues[i] = issues
+            if self._raw_columns is None:
+                self._raws[i] = tuple(
+                    share(v, v) if type(v) is str else v.text if isinstance(v, CellProblem) else v
+                    for v in cells
+                )
+        self.learner_nos.append(_shared(share, values["learner_no"]))
+        self.course_codes.append(_shared(share, values["course_code"]))
+        if self.names is not None:
+            self.names.append(_shared(share, values.get("name")))
 
-    def _raw(self, cells: tuple[CellValue, ...]) -> tuple[object, ...]:
-        share = self.shared.setdefault
-        return tuple(
-            share(v, v) if type(v) is str else v.text if isinstance(v, CellProblem) else v
-            for v in cells
-        )
+
+class _SomeRows(Sequence[ParsedRow]):
+    """Some of an EnrollRows' rows, by position (the rows an import keeps)."""
+
+    def __init__(self, rows: EnrollRows, positions: Sequence[int]) -> None:
+        self._rows = rows
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, i: int) -> ParsedRow: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[ParsedRow]: ...
+
+    def __getitem__(self, i: int | slice) -> ParsedRow | list[ParsedRow]:
+        if isinstance(i, slice):
+            return [self._rows[k] for k in self._positions[i]]
+        return self._rows[self._positions[i]]
+
+    def __iter__(self) -> Iterator[ParsedRow]:
+        return map(self._rows.__getitem__, self._positions)
+
+
+def _shared(share: Callable[[object, object], Any], value: object) -> Any:
+    return share(value, value) if type(value) is str else value
+
+
+def _all_clean(
+    cells: Sequence[CellValue], known: set[CellValue], is_clean: Callable[[CellValue], bool]
+) -> bool:
+    """Whether every cell is clean; each distinct cell is judged once (`known` keeps the
+    clean ones: a sheet names every teacher and course again and again)."""
+    if known.issuperset(cells):
+        return True
+    new = set(cells).difference(known)
+    if not all(map(is_clean, new)):
+        return False
+    known.update(new)
+    return True
+
+
+def _is_clean_learner_no(cell: CellValue) -> bool:
+    return type(cell) is str and _CLEAN_LEARNER_NO.fullmatch(cell) is not None
+
+
+def _is_clean_course_code(cell: CellValue) -> bool:
+    return type(cell) is str and _CLEAN_COURSE_CODE.fullmatch(cell) is not None
+
+
+def _is_clean_name(cell: CellValue) -> bool:
+    """A blank 姓名, or text the generic parsing keeps as it is."""
+    return cell is None or (type(cell) is str and _clean_text(cell))
 
 
 def _clean_text(text: str) -> bool:
@@ -270,16 +439,36 @@ def run_enroll_import(
     except OSError as exc:
         raise FileRejected(f"无法读取文件：{path}（{exc.strerror}）") from exc
     max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
-    table = read_enroll_table(path, sheet=sheet, max_rows=max_rows, progress=progress)
-    report = import_enrollments(
-        ctx,
-        period=period,
-        rows=table.rows,
-        pre_issues=table.schema_issues,
-        file=FileMeta(path.name, digest),
-        options=options,
-        force=force,
-        notes=table.notes,
-        present=table.present_keys,
-    )
+    with _collector_paused():
+        table = read_enroll_table(path, sheet=sheet, max_rows=max_rows, progress=progress)
+        report = import_enrollments(
+            ctx,
+            period=period,
+            rows=table.rows,
+            pre_issues=table.schema_issues,
+            file=FileMeta(path.name, digest),
+            options=options,
+            force=force,
+            notes=table.notes,
+            present=table.present_keys,
+        )
     return ImportOutcome(report, table)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No automatic cyclic garbage collection while a sheet is read and imported.
+
+    A large sheet allocates millions of objects that all stay alive until the import ends
+    (cells, columns, the teachers and courses looked up); every automatic collection then
+    walks them again without freeing anything — over a second of a 500,000-row import.
+    Reference counting still frees everything else; the collector resumes afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

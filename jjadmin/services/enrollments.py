@@ -6,10 +6,13 @@ Every way of enrolling goes through one planner (`_plan`) and one writer (`_appl
 - the planner judges every requested (teacher, course) pair against the rules — teacher 在职,
   in the actor's scope, not a special user; course online, of the period, open to the
   teacher, not 提升工程 unless the teacher selects it; no duplicates; seats left — and
-  collects row issues instead of stopping;
+  collects row issues instead of stopping. It works set-based, column by column: the
+  teacher rules are judged once per distinct teacher, the course rules once per course
+  (and school, where the level depends on it), and only rows that fail a rule are looked at
+  one by one;
 - the writer takes the seats set-based, one guarded UPDATE per course
   (`enrolled = enrolled + n WHERE enrolled + n <= capacity`), then inserts the enrollments
-  with the driver's executemany, all in the caller's transaction. The courses of a batch are locked
+  in large multi-row statements, all in the caller's transaction. The courses of a batch are locked
   first (PostgreSQL: SELECT … FOR UPDATE in id order; SQLite: the write transaction is
   BEGIN IMMEDIATE), so two runs competing for the last seats are serialised and the loser is
   told how many seats were left. The guarded UPDATE and the CHECK constraint stay as the
@@ -19,11 +22,16 @@ Every way of enrolling goes through one planner (`_plan`) and one writer (`_appl
 from __future__ import annotations
 
 import re
+import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from itertools import chain, compress, islice
+from operator import eq
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from sqlalchemy import ColumnElement, Table, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +49,7 @@ from jjadmin.models import (
     Teacher,
 )
 from jjadmin.rules.codes import normalize_course_code, normalize_learner_no, parse_period_code
-from jjadmin.rules.courses import APPROVED, course_visible_to_teacher
+from jjadmin.rules.courses import APPROVED, OPEN_LEVELS, course_visible_to_teacher
 from jjadmin.rules.enums import EnrollmentState, TeacherStatus, TrainingLevel
 from jjadmin.rules.money import format_hours, format_money
 from jjadmin.rules.windows import in_selection_window
@@ -150,19 +158,44 @@ class _CourseInfo(NamedTuple):
     enrolled: int
 
 
+class PairColumns(NamedTuple):
+    """The requested pairs of the rows without format issues, column by column: row numbers,
+    学号, 课程编号 and 姓名 (None when the sheet has no 姓名 column)."""
+
+    rows: Sequence[int]
+    learner_nos: Sequence[Any]
+    course_codes: Sequence[Any]
+    names: Sequence[Any] | None
+
+
+@runtime_checkable
+class PairSource(Protocol):
+    """Rows that hand over their requested pairs column by column (a large sheet's reader),
+    so that planning never needs one object per row."""
+
+    def pair_columns(self) -> PairColumns: ...
+
+
+# a (teacher, course) pair as one int: teacher id << 32 | course id (ids are 32-bit)
+PAIR_SHIFT = 32
+COURSE_MASK = (1 << PAIR_SHIFT) - 1
+
+
 @dataclass
 class _Plan:
     period: str
     courses: dict[int, _CourseInfo]
     teachers: dict[int, _Teacher]
-    # course id → {teacher id: row} of the new enrollments, in request order
-    accepted: dict[int, dict[int, int]] = field(default_factory=dict)
-    # course id → {teacher id: row} of pairs already enrolled (skipped)
-    present: dict[int, dict[int, int]] = field(default_factory=dict)
+    # the new enrollments as pairs (teacher id << 32 | course id) and their row numbers, in
+    # request order
+    pairs: list[int] = field(default_factory=list)
+    rows: Sequence[int] = field(default_factory=list)
+    # how many requested pairs are enrolled already (skipped)
+    existing: int = 0
 
-    @property
-    def existing(self) -> int:
-        return sum(len(v) for v in self.present.values())
+    def seats(self) -> Counter[int]:
+        """Course id → how many new enrollments."""
+        return Counter(map(COURSE_MASK.__and__, self.pairs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,9 +269,11 @@ def _teacher_stmt() -> Any:
 def _load_teachers(session: Session, learner_nos: set[str]) -> dict[str, _Teacher]:
     found: dict[str, _Teacher] = {}
     if len(learner_nos) > SCAN_TEACHERS_ABOVE:
-        for r in session.execute(_teacher_stmt()):
-            if r[1] in learner_nos:
-                found[r[1]] = _Teacher(*r)
+        # a large batch names most teachers of the city: one scan, at the Core level (the
+        # ORM's per-row result handling would cost more than the query)
+        for t in map(_Teacher._make, session.connection().execute(_teacher_stmt()).all()):
+            if t.learner_no in learner_nos:
+                found[t.learner_no] = t
         return found
     wanted = sorted(learner_nos)
     for i in range(0, len(wanted), CHUNK):
@@ -295,9 +330,10 @@ def _load_courses(session: Session, period: str, codes: set[str]) -> dict[str, _
 
 def _existing_pairs(
     session: Session, period: str, course_ids: set[int], teacher_ids: set[int], pairs: int
-) -> dict[int, set[int]]:
-    """Course id → teacher ids already actively enrolled, among the batch's."""
-    found: dict[int, set[int]] = {}
+) -> set[int]:
+    """The pairs (teacher id << 32 | course id) already actively enrolled, among the batch's
+    courses and teachers (a large batch: all of its courses')."""
+    found: set[int] = set()
     if not course_ids or not teacher_ids:
         return found
     e = ENROLLMENT_T.c
@@ -307,8 +343,7 @@ def _existing_pairs(
             stmt = select(e.course_id, e.teacher_id).where(
                 e.period == period, e.state == ACTIVE, e.course_id.in_(courses[i : i + CHUNK])
             )
-            for cid, tid in session.execute(stmt):
-                found.setdefault(cid, set()).add(tid)
+            found.update((tid << PAIR_SHIFT) | cid for cid, tid in session.execute(stmt))
         return found
     teachers = sorted(teacher_ids)
     for i in range(0, len(teachers), CHUNK):
@@ -317,8 +352,7 @@ def _existing_pairs(
             e.teacher_id.in_(teachers[i : i + CHUNK]),
             e.course_id.in_(courses),
         )
-        for cid, tid in session.execute(stmt):
-            found.setdefault(cid, set()).add(tid)
+        found.update((tid << PAIR_SHIFT) | cid for cid, tid in session.execute(stmt))
     return found
 
 
@@ -351,26 +385,43 @@ def _course_problem(course: _CourseInfo, t: _Teacher, mode: Mode) -> tuple[str, 
     return f"课程 {course.code} 不对该教师开放", "course-not-open"
 
 
+def _open_to_all(course: _CourseInfo, mode: Mode) -> bool:
+    """Whether every teacher may select `course` (online, a level that bounds no one, not
+    提升工程 unless selected by the teacher): then no row of it needs judging one by one."""
+    return course.level in OPEN_LEVELS and _course_problem(course, _ANYONE, mode) is None
+
+
+# stands in for "any teacher" where a course's level does not depend on the teacher
+_ANYONE = _Teacher(0, "", "", 0, "", "")
+
+
+def _pair_columns(rows: Sequence[RowLike]) -> PairColumns:
+    """The requested pairs of the rows without format issues, column by column."""
+    if isinstance(rows, PairSource):
+        return rows.pair_columns()
+    clean = [r for r in rows if not r.issues]
+    return PairColumns(
+        [r.row for r in clean],
+        [r.values.get("learner_no") for r in clean],
+        [r.values.get("course_code") for r in clean],
+        [r.values.get("name") for r in clean],
+    )
+
+
 class _Judge:
-    """Judges one row at a time against the loaded teachers, courses and enrollments."""
+    """Judges the requested pairs against the loaded teachers, courses and enrollments."""
 
     def __init__(
         self,
         session: Session,
         actor: Actor,
         period: str,
-        rows: Sequence[RowLike],
+        pairs: PairColumns,
         report: ImportReport,
         mode: Mode,
     ) -> None:
-        learner_nos: set[str] = set()
-        codes: set[str] = set()
-        for r in rows:
-            values = r.values
-            if ln := values.get("learner_no"):
-                learner_nos.add(str(ln))
-            if code := values.get("course_code"):
-                codes.add(str(code))
+        learner_nos = {str(v) for v in set(pairs.learner_nos) if v}
+        codes = {str(v) for v in set(pairs.course_codes) if v}
         self.actor, self.period, self.report, self.mode = actor, period, report, mode
         self.teachers = _load_teachers(session, learner_nos)
         self.courses = _load_courses(session, period, codes)
@@ -380,23 +431,72 @@ class _Judge:
             period,
             {c.id for c in self.courses.values()},
             {t.id for t in self.teachers.values()},
-            len(rows),
+            len(pairs.rows),
         )
-        # teachers who pass every teacher rule, for the fast path of a large batch
+        # teachers who pass every teacher rule: their rows need no judging one by one
+        in_post, special = TeacherStatus.ACTIVE.value, self.special
+        everyone = actor.role in ("city", "system")
         self.eligible = {
             ln: t
             for ln, t in self.teachers.items()
-            if t.status == TeacherStatus.ACTIVE
-            and t.id not in self.special
-            and _teacher_in_scope(actor, t)
+            if t.status == in_post
+            and t.id not in special
+            and (everyone or _teacher_in_scope(actor, t))
         }
         # (course id, school id) → the course rule's verdict (same for every teacher there)
         self.verdicts: dict[tuple[int, int], tuple[str, str] | None] = {}
-        # (course code, school id) → the course, once it was found open to that school
-        self.open_for: dict[tuple[str, int], _CourseInfo] = {}
 
     def issue(self, row: int, column: str, value: object, message: str, code: str) -> None:
         self.report.add(_issue(row, column, value, message, code))
+
+    def resolve(self, pairs: PairColumns) -> tuple[list[int | None], list[int | None]]:
+        """Teacher id and course id of every row; (None, None) where a rule refuses the row
+        (its issue recorded).
+
+        Whole columns are looked up at once against the eligible teachers and the courses
+        open to everyone; a row is judged on its own only when that lookup fails or its
+        姓名 differs from the teacher's. Raises PermissionDenied (3) in "admin" mode for a
+        teacher outside the actor's scope.
+        """
+        teacher_ids = {ln: t.id for ln, t in self.eligible.items()}
+        open_ids = {code: c.id for code, c in self.courses.items() if _open_to_all(c, self.mode)}
+        tids: list[int | None] = list(map(teacher_ids.get, pairs.learner_nos))
+        cids: list[int | None] = list(map(open_ids.get, pairs.course_codes))
+        single: set[int] = set()
+        if None in tids or None in cids:
+            single.update(
+                i for i, (t, c) in enumerate(zip(tids, cids, strict=True)) if t is None or c is None
+            )
+        if pairs.names is not None:
+            single.update(self._other_names(pairs.learner_nos, pairs.names))
+        for i in sorted(single):
+            tids[i], cids[i] = self._row(pairs, i)
+        return tids, cids
+
+    def _other_names(self, learner_nos: Sequence[Any], names: Sequence[Any]) -> list[int]:
+        """Rows whose 姓名 is given and is not the eligible teacher's (spaces aside)."""
+        name_of = {ln: t.name for ln, t in self.eligible.items()}
+        actual = list(map(name_of.get, learner_nos))
+        if actual == names:
+            return []
+        return [
+            i
+            for i, (given, known) in enumerate(zip(names, actual, strict=True))
+            if given and given != known and not (known and _same_name(given, known))
+        ]
+
+    def _row(self, pairs: PairColumns, i: int) -> tuple[int | None, int | None]:
+        ln, code = pairs.learner_nos[i], pairs.course_codes[i]
+        if not ln or not code:
+            return None, None
+        row = pairs.rows[i]
+        t = self.teacher(row, str(ln), None if pairs.names is None else pairs.names[i])
+        if t is None:
+            return None, None
+        course = self.course(row, str(code), t)
+        if course is None:
+            return None, None
+        return t.id, course.id
 
     def teacher(self, row: int, ln: str, name: object) -> _Teacher | None:
         """The teacher if they may be enrolled by this actor; else None (issue recorded).
@@ -441,7 +541,6 @@ class _Judge:
         if problem is not None:
             self.issue(row, COL_COURSE, code, problem[0], problem[1])
             return None
-        self.open_for[(code, t.school_id)] = course
         return course
 
 
@@ -460,65 +559,84 @@ def _plan(
     Raises PermissionDenied (3) in "admin" mode for a teacher outside the actor's scope
     (`enroll add` names the teachers itself, so it is refused whole).
     """
-    candidates = [r for r in rows if not r.issues]
-    judge = _Judge(session, actor, period, candidates, report, mode)
-    plan = _Plan(period, {c.id: c for c in judge.courses.values()}, {})
-    accepted: dict[int, dict[int, int]] = {cid: {} for cid in plan.courses}
-    present: dict[int, dict[int, int]] = {cid: {} for cid in plan.courses}
-    existing = {cid: judge.existing.get(cid, set()) for cid in plan.courses}
-    eligible, open_for, teachers = judge.eligible, judge.open_for, plan.teachers
-    for r in candidates:
-        values = r.values
-        ln, code, name = values.get("learner_no"), values.get("course_code"), values.get("name")
-        if not ln or not code:
-            continue
-        t = eligible.get(ln)
-        if t is not None and name and name != t.name and not _same_name(name, t.name):
-            t = None
-        if t is None:
-            t = judge.teacher(r.row, str(ln), name)
-            if t is None:
-                continue
-        course = open_for.get((code, t.school_id))
-        if course is None:
-            course = judge.course(r.row, str(code), t)
-            if course is None:
-                continue
-        cid, tid = course.id, t.id
-        new = accepted[cid]
-        first = new.get(tid) or present[cid].get(tid)
-        if first is not None:
-            message = f"与第 {first} 行重复（同一教师同一课程）"
-            judge.issue(r.row, COL_COURSE, code, message, "duplicate-in-file")
-            continue
-        teachers[tid] = t
-        if tid in existing[cid]:
-            present[cid][tid] = r.row
-        else:
-            new[tid] = r.row
-    plan.accepted = {cid: items for cid, items in accepted.items() if items}
-    plan.present = {cid: items for cid, items in present.items() if items}
+    requested = _pair_columns(rows)
+    judge = _Judge(session, actor, period, requested, report, mode)
+    plan = _Plan(
+        period,
+        {c.id: c for c in judge.courses.values()},
+        {t.id: t for t in judge.teachers.values()},
+    )
+    tids, cids = judge.resolve(requested)
+    numbers: Sequence[int] = requested.rows
+    codes: Sequence[Any] = requested.course_codes
+    if None in tids:
+        keep = [t is not None for t in tids]
+        numbers, codes = list(compress(numbers, keep)), list(compress(codes, keep))
+    pairs = [
+        (t << PAIR_SHIFT) | c
+        for t, c in zip(tids, cids, strict=True)
+        if t is not None and c is not None
+    ]
+    lines: Sequence[int] = numbers
+    if _has_repeats(pairs):
+        pairs, lines = _drop_repeats(pairs, lines, codes, report)
+    if judge.existing and not judge.existing.isdisjoint(pairs):
+        new = [p not in judge.existing for p in pairs]
+        plan.existing = len(pairs) - sum(new)
+        pairs, lines = list(compress(pairs, new)), list(compress(lines, new))
+    plan.pairs, plan.rows = pairs, lines
     _check_capacity(plan, report, skip_invalid=skip_invalid)
     return plan
 
 
+def _has_repeats(pairs: list[int]) -> bool:
+    """Whether a pair occurs twice (sorting a mostly ordered list beats hashing 500,000 ints)."""
+    ordered = sorted(pairs)
+    return any(map(eq, ordered, islice(ordered, 1, None)))
+
+
+def _drop_repeats(
+    pairs: list[int], lines: Sequence[int], codes: Sequence[Any], report: ImportReport
+) -> tuple[list[int], list[int]]:
+    """Keep the first row of every pair; a later row repeating it is a row error naming it."""
+    first: dict[int, int] = {}
+    keep: list[bool] = []
+    for k, pair in enumerate(pairs):
+        at = first.setdefault(pair, k)
+        if at != k:
+            message = f"与第 {lines[at]} 行重复（同一教师同一课程）"
+            report.add(_issue(lines[k], COL_COURSE, codes[k], message, "duplicate-in-file"))
+        keep.append(at == k)
+    return list(compress(pairs, keep)), list(compress(lines, keep))
+
+
 def _check_capacity(plan: _Plan, report: ImportReport, *, skip_invalid: bool) -> None:
-    """Refuse what does not fit: every row of the course, or (skip_invalid) the rows past
+    """Refuse what does not fit: every new row of the course, or (skip_invalid) the rows past
     the remaining seats, in request order."""
-    for course_id, items in plan.accepted.items():
-        course = plan.courses[course_id]
-        if course.capacity is None:
-            continue
-        remaining = max(course.capacity - course.enrolled, 0)
-        need = len(items)
-        if need <= remaining:
-            continue
-        message = f"课程 {course.code} 剩余名额 {remaining}，本次需 {need}"
-        ordered = list(items.items())
-        kept = ordered[:remaining] if skip_invalid else []
-        for _, row in ordered[len(kept) :]:
-            report.add(_issue(row, COL_COURSE, course.code, message, "capacity"))
-        plan.accepted[course_id] = dict(kept)
+    if all(c.capacity is None for c in plan.courses.values()):
+        return
+    need = plan.seats()
+    left: dict[int, int] = {}  # course id → seats left, for the courses that do not fit
+    for course_id, n in need.items():
+        capacity, enrolled = plan.courses[course_id].capacity, plan.courses[course_id].enrolled
+        if capacity is not None and n > max(capacity - enrolled, 0):
+            left[course_id] = max(capacity - enrolled, 0)
+    if not left:
+        return
+    taken: Counter[int] = Counter()
+    keep: list[bool] = []
+    for pair, row in zip(plan.pairs, plan.rows, strict=True):
+        course_id = pair & COURSE_MASK
+        remaining = left.get(course_id)
+        fits = remaining is None or (skip_invalid and taken[course_id] < remaining)
+        if remaining is not None and fits:
+            taken[course_id] += 1
+        if not fits:
+            code = plan.courses[course_id].code
+            message = f"课程 {code} 剩余名额 {remaining}，本次需 {need[course_id]}"
+            report.add(_issue(row, COL_COURSE, code, message, "capacity"))
+        keep.append(fits)
+    plan.pairs, plan.rows = list(compress(plan.pairs, keep)), list(compress(plan.rows, keep))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -537,10 +655,7 @@ def _take_seats(session: Session, plan: _Plan) -> None:
     Raises CapacityExceeded (5).
     """
     c = COURSE_T.c
-    for course_id in sorted(plan.accepted):
-        n = len(plan.accepted[course_id])
-        if n == 0:
-            continue
+    for course_id, n in sorted(plan.seats().items()):
         result = session.execute(
             update(COURSE_T)
             .where(c.id == course_id, or_(c.capacity.is_(None), c.enrolled + n <= c.capacity))
@@ -566,6 +681,17 @@ INSERT_COLUMNS = (
     "created_at",
     "batch_id",
 )
+# the same for every row of a batch, in INSERT_COLUMNS order
+CONSTANT_COLUMNS = ("period", "state", "paid", "source", "created_by", "created_at", "batch_id")
+# SQLite: rows per multi-row INSERT (bounded by the driver's bound-parameter limit)
+SQLITE_INSERT_ROWS = 10_000
+# SQLite: from this many rows on, the insert runs with a larger page cache: the default 2 MB
+# cannot hold the index pages a large batch keeps writing to (one per school in the
+# (period, school) index), and re-reading spilled pages costs more than the inserts.
+LARGE_INSERT_ROWS = 20_000
+LARGE_INSERT_CACHE_KIB = 32 * 1024
+
+Inserter = Callable[[list[int], list[int], list[int]], None]
 
 
 def _apply(
@@ -580,9 +706,10 @@ def _apply(
 ) -> int:
     """Take the seats and insert the planned enrollments; returns how many were created.
 
-    The rows go to the driver's executemany as plain tuples: at 500,000 rows SQLAlchemy's
-    per-row parameter processing would cost more than the database's own work. Every value
-    still passes its column type's bind processing (once, since all but three are constant).
+    The rows go to the driver as plain values, many rows per statement: at 500,000 rows
+    SQLAlchemy's per-row parameter processing, or even the driver's per-row executemany,
+    would cost more than the database's own work. Every value still passes its column
+    type's bind processing (once, since all but three are constant).
 
     Raises CapacityExceeded (5) when a guarded seat update finds the course full, Conflict
     (5) when another run inserted the same enrollment meanwhile.
@@ -600,22 +727,19 @@ def _apply(
         "created_at": ctx.now,
         "batch_id": batch_id,
     }
-    fixed = {k: _db_value(c[k], v, dialect) for k, v in constants.items()}
-    insert_rows = _row_inserter(conn)
-    period, state, paid, src = fixed["period"], fixed["state"], fixed["paid"], fixed["source"]
-    by, at, batch = fixed["created_by"], fixed["created_at"], fixed["batch_id"]
+    fixed = tuple(_db_value(c[k], constants[k], dialect) for k in CONSTANT_COLUMNS)
+    step, insert = _pair_inserter(conn, fixed)
     # in teacher order: the (teacher, course) indexes then grow at their ends (SQLite ~30%
     # faster than course by course)
-    pairs = sorted((tid << 32) | cid for cid, items in plan.accepted.items() for tid in items)
-    teachers = plan.teachers
+    pairs = sorted(plan.pairs)
+    school_of = {tid: t.school_id for tid, t in plan.teachers.items()}
     try:
-        for i in range(0, len(pairs), INSERT_CHUNK):
-            rows = []
-            for pair in pairs[i : i + INSERT_CHUNK]:
-                tid, cid = pair >> 32, pair & 0xFFFFFFFF
-                school = teachers[tid].school_id
-                rows.append((period, cid, tid, school, state, paid, src, by, at, batch))
-            insert_rows(rows)
+        with _insert_cache(conn, len(pairs)):
+            for i in range(0, len(pairs), step):
+                chunk = pairs[i : i + step]
+                teachers = list(map(PAIR_SHIFT.__rrshift__, chunk))
+                courses = list(map(COURSE_MASK.__and__, chunk))
+                insert(courses, teachers, list(map(school_of.__getitem__, teachers)))
     except IntegrityError as exc:
         raise Conflict(
             "有选课记录刚被其他操作写入（同一教师同一课程），本次未写入任何选课，请重试"
@@ -624,40 +748,69 @@ def _apply(
     return len(pairs)
 
 
-def _row_inserter(conn: Any) -> Callable[[Sequence[tuple[object, ...]]], None]:
-    """A function inserting enrollment tuples (INSERT_COLUMNS order) on this connection.
+def _pair_inserter(conn: Any, fixed: tuple[object, ...]) -> tuple[int, Inserter]:
+    """(rows per call, a function inserting enrollments given their course, teacher and
+    school ids) on this connection; `fixed` are the CONSTANT_COLUMNS values of every row.
 
-    SQLite: executemany of one prepared statement. PostgreSQL: one INSERT … SELECT FROM
-    unnest(arrays) per chunk (a round trip per row, or thousands of bound parameters,
-    would cost more than the server's own work). Only course, teacher and school vary.
+    SQLite: INSERT … SELECT FROM (VALUES (?,?,?), …) with thousands of rows per statement
+    (one prepared statement, reused). PostgreSQL: INSERT … SELECT FROM unnest(arrays).
     """
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(ENROLLMENT_T.name)} ({', '.join(map(quote, INSERT_COLUMNS))}) "
-    if dialect.name != "postgresql":
-        mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
-        sql = head + f"VALUES ({', '.join([mark] * len(INSERT_COLUMNS))})"
+    if dialect.name == "postgresql":
+        sql = head + (
+            "SELECT %s, u.c, u.t, u.s, %s, %s, %s, %s, %s, %s "
+            "FROM unnest(%s::int[], %s::int[], %s::int[]) AS u(c, t, s)"
+        )
 
-        def executemany(rows: Sequence[tuple[object, ...]]) -> None:
-            conn.exec_driver_sql(sql, list(rows))
+        def unnest(courses: list[int], teachers: list[int], schools: list[int]) -> None:
+            if courses:
+                conn.exec_driver_sql(sql, (*fixed, courses, teachers, schools))
 
-        return executemany
-    sql = head + (
-        "SELECT %s, u.c, u.t, u.s, %s, %s, %s, %s, %s, %s "
-        "FROM unnest(%s::int[], %s::int[], %s::int[]) AS u(c, t, s)"
-    )
+        return INSERT_CHUNK, unnest
+    mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
+    per = max(1, min(SQLITE_INSERT_ROWS, (_sqlite_parameter_limit(conn) - len(fixed)) // 3))
+    select_list = f"{mark}, column1, column2, column3, " + ", ".join([mark] * (len(fixed) - 1))
+    triple = f"({mark}, {mark}, {mark})"
+    statements: dict[int, str] = {}
 
-    def unnest(rows: Sequence[tuple[object, ...]]) -> None:
-        if not rows:
+    def values(courses: list[int], teachers: list[int], schools: list[int]) -> None:
+        n = len(courses)
+        if not n:
             return
-        period, _, _, _, state, paid, source, by, at, batch = rows[0]
-        courses = [r[1] for r in rows]
-        teachers = [r[2] for r in rows]
-        schools = [r[3] for r in rows]
-        params = (period, state, paid, source, by, at, batch, courses, teachers, schools)
-        conn.exec_driver_sql(sql, params)
+        sql = statements.get(n)
+        if sql is None:
+            rows = ", ".join([triple] * n)
+            sql = statements[n] = f"{head}SELECT {select_list} FROM (VALUES {rows})"
+        conn.exec_driver_sql(
+            sql, (*fixed, *chain.from_iterable(zip(courses, teachers, schools, strict=True)))
+        )
 
-    return unnest
+    return per, values
+
+
+def _sqlite_parameter_limit(conn: Any) -> int:
+    """How many parameters one statement may bind (SQLITE_LIMIT_VARIABLE_NUMBER)."""
+    driver = conn.connection.driver_connection
+    getlimit = getattr(driver, "getlimit", None)
+    if getlimit is None:  # a driver without it: SQLite's historical default
+        return 999
+    return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+
+
+@contextmanager
+def _insert_cache(conn: Any, rows: int) -> Iterator[None]:
+    """SQLite: a larger page cache while a large batch is inserted, the previous size after."""
+    if conn.dialect.name != "sqlite" or rows < LARGE_INSERT_ROWS:
+        yield
+        return
+    before = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-LARGE_INSERT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
 def _audit_force(
@@ -785,11 +938,11 @@ def add_enrollments(
 
 
 def _pair_labels(plan: _Plan) -> list[str]:
-    """'学号:课程编号' of the planned enrollments (for the audit row of a small batch)."""
+    """'学号:课程编号' of the planned enrollments, course by course in request order (for the
+    audit row of a small batch)."""
     return [
-        f"{plan.teachers[tid].learner_no}:{plan.courses[cid].code}"
-        for cid, items in plan.accepted.items()
-        for tid in items
+        f"{plan.teachers[pair >> PAIR_SHIFT].learner_no}:{plan.courses[pair & COURSE_MASK].code}"
+        for pair in sorted(plan.pairs, key=COURSE_MASK.__and__)
     ]
 
 
@@ -935,7 +1088,7 @@ def enroll_self(
         if report.issues:
             session.rollback()
             return report
-        chosen = [plan.courses[cid].code for cid, items in plan.accepted.items() if items]
+        chosen = [plan.courses[cid].code for cid in sorted(plan.seats())]
         created = _apply(session, ctx, actor, plan, report, source="self")
         report.skipped = plan.existing
         if created:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,31 @@ from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 
 Validator = Callable[[Session, Actor, Sequence[RowLike], ImportReport], Any]
 Applier = Callable[[Session, Actor, Sequence[RowLike], ImportReport, "BatchWriter"], None]
+
+
+@runtime_checkable
+class ColumnarRows(Protocol):
+    """Rows kept column by column by a large sheet's reader (importers.enroll.EnrollRows):
+    they list their own issues and leave out rejected rows without building one object per
+    row, which `run_import` then uses instead of walking every row."""
+
+    def __len__(self) -> int: ...
+
+    def row_issues(self) -> list[RowIssue]: ...
+
+    def without_rows(self, rows: set[int]) -> Sequence[RowLike]: ...
+
+
+def _row_issues(rows: Sequence[RowLike]) -> list[RowIssue]:
+    if isinstance(rows, ColumnarRows):
+        return rows.row_issues()
+    return [issue for r in rows for issue in r.issues]
+
+
+def _without_rows(rows: Sequence[RowLike], bad: set[int]) -> Sequence[RowLike]:
+    if isinstance(rows, ColumnarRows):
+        return rows.without_rows(bad)
+    return [r for r in rows if r.row not in bad]
 
 
 @dataclass
@@ -91,8 +116,7 @@ def run_import(
     """
     report = ImportReport(total=len(rows), notes=list(notes), dry_run=options.dry_run)
     report.issues.extend(pre_issues)
-    for r in rows:
-        report.issues.extend(r.issues)
+    report.issues.extend(_row_issues(rows))
     if any(i.category == "schema" for i in pre_issues):
         return report
     with ctx.transaction() as session:
@@ -100,7 +124,7 @@ def run_import(
             raise Conflict("本单位正在进行另一项导入，请稍后再试")
         validate(session, actor, rows, report)
         bad = report.rejected_rows
-        good = [r for r in rows if r.row not in bad]
+        good = _without_rows(rows, bad)
         if bad and not options.skip_invalid:
             session.rollback()
             return report
