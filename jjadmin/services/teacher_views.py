@@ -231,14 +231,21 @@ def _list_where(db: RawReader, actor: Actor, filters: TeacherFilter) -> tuple[st
     return " AND ".join(f"({w})" for w in where), params
 
 
+def _person(row: tuple[Any, ...], reveal: bool) -> dict[str, Any]:
+    """The first six columns of a list or detail row (学号 … 手机号), masked unless revealed."""
+    return {
+        "learner_no": row[0],
+        "name": row[1],
+        "id_number": row[2] if reveal else mask_id_number(row[2]),
+        "gender": row[3],
+        "birth_date": as_date(row[4]),
+        "mobile": row[5] if reveal else mask_mobile(row[5]),
+    }
+
+
 def _row_view(row: tuple[Any, ...], reveal: bool) -> TeacherView:
     return TeacherView(
-        learner_no=row[0],
-        name=row[1],
-        id_number=row[2] if reveal else mask_id_number(row[2]),
-        gender=row[3],
-        birth_date=as_date(row[4]),  # type: ignore[arg-type]
-        mobile=row[5] if reveal else mask_mobile(row[5]),
+        **_person(row, reveal),
         school_code=row[6],
         school_name=row[7],
         stage=row[8],
@@ -342,12 +349,7 @@ def teacher_detail(db: RawReader, teacher_id: int, reveal: bool) -> TeacherDetai
     if r is None:
         raise NotFound("找不到教师记录")
     return TeacherDetail(
-        learner_no=r[0],
-        name=r[1],
-        id_number=r[2] if reveal else mask_id_number(r[2]),
-        gender=r[3],
-        birth_date=as_date(r[4]),  # type: ignore[arg-type]
-        mobile=r[5] if reveal else mask_mobile(r[5]),
+        **_person(r, reveal),
         school_code=r[6],
         school_name=r[7],
         district_code=r[8],
