@@ -64,3 +64,21 @@ def test_the_metadata_differs_from_an_empty_database_so_the_check_can_fail(
         assert any(diff[0] == "add_table" for diff in _diffs(engine))
     finally:
         engine.dispose()
+
+
+def test_upgrading_a_0001_database_drops_the_teacher_name_index(tmp_path: Path) -> None:
+    from alembic import command
+
+    from jjadmin.db import migrations_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}", create=True)
+    try:
+        command.upgrade(migrations_config(engine), "0001")
+        names = {ix["name"] for ix in inspect(engine).get_indexes("teacher")}
+        assert "ix_teacher_name" in names
+        assert migrate(engine) == ("0001", "0002")
+        names = {ix["name"] for ix in inspect(engine).get_indexes("teacher")}
+        assert "ix_teacher_name" not in names and "ix_teacher_id_number" in names
+        assert _diffs(engine) == []
+    finally:
+        engine.dispose()

@@ -16,7 +16,9 @@ class Teacher(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     learner_no: str = Field(max_length=14, unique=True, index=True)
-    name: str = Field(max_length=40, index=True)
+    # no index: 姓名 is searched with LIKE %…% (teacher list --name), which no B-tree serves,
+    # and each index costs every roster import (migration 0002 dropped it)
+    name: str = Field(max_length=40)
     id_number: str = Field(max_length=18, unique=True, index=True)
     gender: str = Field(max_length=2)
     birth_date: date
