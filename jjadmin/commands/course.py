@@ -110,8 +110,7 @@ def course_import(
     out = output(ctx, as_json=as_json)
     from jjadmin.importers.common import run_file_import
     from jjadmin.importers.course import COURSE_COLUMNS
-    from jjadmin.services import courses
-    from jjadmin.services.imports import ImportOptions
+    from jjadmin.services.results import ImportOptions
 
     sc = service_context(ctx)
     with out.progress("读取课程表") as progress:
@@ -119,7 +118,7 @@ def course_import(
             sc,
             file,
             COURSE_COLUMNS,
-            courses.import_courses,
+            "jjadmin.services.courses:import_courses",  # imported while the sheet loads
             options=ImportOptions(dry_run, skip_invalid),
             sheet=sheet,
             progress=progress,

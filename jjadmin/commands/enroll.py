@@ -152,7 +152,7 @@ def enroll_import(
     out = output(ctx, as_json=as_json)
     from jjadmin.importers.enroll import run_enroll_import
     from jjadmin.rules.codes import parse_period_code
-    from jjadmin.services.imports import ImportOptions
+    from jjadmin.services.results import ImportOptions
 
     period = parse_period_code(period)  # a malformed period fails before the file is read
     sc = service_context(ctx)

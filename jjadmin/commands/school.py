@@ -65,8 +65,7 @@ def school_import(
     out = output(ctx, as_json=as_json)
     from jjadmin.importers.common import run_file_import
     from jjadmin.importers.school import SCHOOL_COLUMNS
-    from jjadmin.services import schools
-    from jjadmin.services.imports import ImportOptions
+    from jjadmin.services.results import ImportOptions
 
     sc = service_context(ctx)
     with out.progress("读取学校表") as progress:
@@ -74,7 +73,7 @@ def school_import(
             sc,
             file,
             SCHOOL_COLUMNS,
-            schools.import_schools,
+            "jjadmin.services.schools:import_schools",  # imported while the sheet loads
             options=ImportOptions(dry_run, skip_invalid),
             sheet=sheet,
             progress=progress,

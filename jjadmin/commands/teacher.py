@@ -251,8 +251,7 @@ def teacher_import(
     from jjadmin.commands._imports import finish_import
     from jjadmin.importers.common import run_file_import
     from jjadmin.importers.teacher import bulk_allocation, teacher_columns
-    from jjadmin.services import teachers
-    from jjadmin.services.imports import ImportOptions
+    from jjadmin.services.results import ImportOptions
 
     sc = service_context(ctx)
     with bulk_allocation(), out.progress("读取教师表") as progress:
@@ -260,7 +259,7 @@ def teacher_import(
             sc,
             file,
             teacher_columns(sc.now.date()),
-            teachers.import_teachers,
+            "jjadmin.services.teachers:import_teachers",  # imported while the sheet loads
             options=ImportOptions(dry_run, skip_invalid),
             sheet=sheet,
             progress=progress,

@@ -132,8 +132,7 @@ def transfer_import(
     out = output(ctx, as_json=as_json)
     from jjadmin.importers.common import run_file_import
     from jjadmin.importers.transfer import TRANSFER_COLUMNS
-    from jjadmin.services import transfers
-    from jjadmin.services.imports import ImportOptions
+    from jjadmin.services.results import ImportOptions
 
     sc = service_context(ctx)
     with out.progress("读取调动表") as progress:
@@ -141,7 +140,7 @@ def transfer_import(
             sc,
             file,
             TRANSFER_COLUMNS,
-            transfers.import_transfers,
+            "jjadmin.services.transfers:import_transfers",  # imported while the sheet loads
             options=ImportOptions(dry_run, skip_invalid),
             sheet=sheet,
             progress=progress,

@@ -11,7 +11,9 @@ or a 1904-based workbook.
 
 from __future__ import annotations
 
+import posixpath
 import re
+import threading
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -119,6 +121,83 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> ScanResult:
     return ScanResult(True, "", rows_present, max_row)
 
 
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_REL_TYPES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+
+@dataclass
+class LightSheet:
+    """What the fast path needs of a worksheet (attribute names as openpyxl's)."""
+
+    title: str
+    sheet_state: str
+    _worksheet_path: str
+    max_row: int | None = None
+
+
+@dataclass
+class LightWorkbook:
+    """The worksheets of a workbook read from its package parts alone, without openpyxl."""
+
+    worksheets: list[LightSheet]
+    strings_path: str | None
+
+    def close(self) -> None:
+        """Nothing to release: the parts were read whole."""
+
+
+def light_workbook(zf: zipfile.ZipFile) -> LightWorkbook | None:
+    """The worksheets (titles, states, part paths) and the shared-strings part of a plain
+    1900-based workbook, from its relationships and workbook.xml; None for anything else
+    (a 1904-based or strict-namespace workbook, a part that is not where its relationship
+    says), which openpyxl then reads. The package was checked (sizes, DTDs) beforehand.
+    """
+    from xml.etree import ElementTree
+
+    names = set(zf.namelist())
+
+    def rels(part: str) -> list[tuple[str, str, str]]:
+        folder, _, name = part.rpartition("/")
+        rels_part = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+        if rels_part not in names:
+            return []
+        found = []
+        for rel in ElementTree.fromstring(zf.read(rels_part)).iter(_PKG):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") == "External" or not target:
+                continue
+            path = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(folder, target))
+            )
+            found.append((rel.get("Id", ""), rel.get("Type", ""), path))
+        return found
+
+    book = [p for _, kind, p in rels("") if kind == _REL_TYPES + "officeDocument"]
+    if len(book) != 1 or book[0] not in names:
+        return None
+    root = ElementTree.fromstring(zf.read(book[0]))
+    if root.tag != f"{_MAIN}workbook":
+        return None
+    props = root.find(f"{_MAIN}workbookPr")
+    if props is not None and props.get("date1904", "0").lower() in ("1", "true"):
+        return None
+    parts = rels(book[0])
+    sheet_parts = {rid: p for rid, kind, p in parts if kind == _REL_TYPES + "worksheet"}
+    strings = [p for _, kind, p in parts if kind == _REL_TYPES + "sharedStrings"]
+    if len(strings) > 1 or any(p not in names for p in [*sheet_parts.values(), *strings]):
+        return None
+    sheets = []
+    for node in root.iterfind(f"{_MAIN}sheets/{_MAIN}sheet"):
+        part = sheet_parts.get(node.get(_REL_ID, ""))
+        if part is not None:  # chartsheets and dialog sheets are no worksheets
+            sheets.append(LightSheet(node.get("name", ""), node.get("state", "visible"), part))
+    return LightWorkbook(sheets, strings[0] if strings else None)
+
+
 def shared_strings_ok(zf: zipfile.ZipFile, member: str | None) -> bool:
     if member is None:
         return True
@@ -139,13 +218,50 @@ def calamine_available() -> bool:
 
 
 class CalamineSheet:
-    """Rows of one sheet as (row number, values), blank cells as None, from column A."""
+    """Rows of one sheet as (row number, values), blank cells as None, from column A.
+
+    The workbook is opened and the sheet parsed in a thread of its own: python-calamine
+    releases the GIL while it does so (most of the time of reading a large sheet), so the
+    caller can go on with other work until it first asks for rows. An error of the parse is
+    raised on that first use.
+    """
 
     def __init__(self, path: Path, title: str):
+        self._wb: Any = None
+        self._loaded: Any = None
+        self._error: BaseException | None = None
+        self._closed = False
+        self._done = False
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = threading.Thread(
+            target=self._load, args=(str(path), title), name="jjadmin-calamine", daemon=True
+        )
+        self._thread.start()
+
+    def _load(self, path: str, title: str) -> None:
         from python_calamine import CalamineWorkbook
 
-        self._wb = CalamineWorkbook.from_path(str(path))
-        self._sheet = self._wb.get_sheet_by_name(title)
+        try:
+            self._wb = CalamineWorkbook.from_path(path)
+            self._loaded = self._wb.get_sheet_by_name(title)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            self._error = exc
+        with self._lock:
+            self._done = True
+            if self._closed:  # closed while loading (the command failed meanwhile)
+                self._release()
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    @property
+    def _sheet(self) -> Any:
+        self._join()
+        if self._error is not None:
+            raise self._error
+        return self._loaded
 
     def rows(self, max_col: int | None) -> Iterator[tuple[int, Sequence[Any]]]:
         start = self._sheet.start
@@ -193,6 +309,18 @@ class CalamineSheet:
             number += count
 
     def close(self) -> None:
+        """Close the workbook; one still loading is closed by its thread when done, so that a
+        command failing meanwhile (not logged in, say) does not wait for the parse."""
+        with self._lock:
+            self._closed = True
+            if not self._done:
+                return
+        self._release()
+
+    def _release(self) -> None:
+        self._loaded = None
+        if self._wb is None:
+            return
         try:
             self._wb.close()
         except Exception:  # noqa: BLE001 - closing must never mask the real outcome

@@ -6,11 +6,11 @@ and duplicates inside the file. Checks against the database belong to the servic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import repeat
 from pathlib import Path
+from typing import overload
 
 from jjadmin.errors import InvalidValue
 from jjadmin.importers.reader import (
@@ -28,6 +28,7 @@ from jjadmin.services.results import RowIssue
 
 __all__ = [
     "ColumnSpec",
+    "ParsedColumns",
     "ParsedRow",
     "ParsedTable",
     "cell_text",
@@ -78,11 +79,98 @@ class ParsedRow:
         return not self.issues
 
 
+class ParsedColumns(Sequence[ParsedRow]):
+    """The parsed rows of a sheet, kept column by column as `read_rows` parses them.
+
+    A ParsedRow is built only when one is asked for (by index or by iterating); a service
+    that handles a large sheet reads whole columns instead (`column`), and the shared import
+    flow the issues (`row_issues`, `without_rows`: see services.imports.ColumnarRows). A
+    row's issues list is the stored one, so what is appended to it stays.
+    """
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = tuple(keys)
+        self.numbers: list[int] = []
+        self.raws: list[tuple[object, ...]] = []
+        self._columns: list[list[object]] = [[] for _ in self.keys]
+        self._issues: dict[int, list[RowIssue]] = {}
+
+    def add(
+        self,
+        numbers: Sequence[int],
+        raws: Sequence[tuple[object, ...]],
+        columns: Sequence[Sequence[object]],
+        issues: dict[int, list[RowIssue]],
+    ) -> None:
+        """Append a block: its row numbers, raw cells, one list of values per key (in
+        `keys` order) and its issues by index in the block."""
+        base = len(self.numbers)
+        self.numbers.extend(numbers)
+        self.raws.extend(raws)
+        for target, values in zip(self._columns, columns, strict=True):
+            target.extend(values)
+        for i, found in issues.items():
+            self._issues[base + i] = found
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, i: int) -> ParsedRow: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[ParsedRow]: ...
+
+    def __getitem__(self, i: int | slice) -> ParsedRow | list[ParsedRow]:
+        if isinstance(i, slice):
+            return [self._row(k) for k in range(len(self))[i]]
+        return self._row(range(len(self))[i])
+
+    def __iter__(self) -> Iterator[ParsedRow]:
+        return map(self._row, range(len(self)))
+
+    def _row(self, i: int) -> ParsedRow:
+        issues = self._issues.get(i)
+        if issues is None:
+            issues = self._issues[i] = []  # kept: a caller may append to it
+        values = dict(zip(self.keys, [column[i] for column in self._columns], strict=True))
+        return ParsedRow(self.numbers[i], values, self.raws[i], issues)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list (or ParsedColumns) of the same ParsedRows, as the list it stands
+        for would be."""
+        if isinstance(other, (list, ParsedColumns)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def column(self, key: str) -> list[object]:
+        """Every row's value of `key` (None where the cell was blank or rejected, and for a
+        column the sheet lacks), in row order. The list is shared: do not change it."""
+        if key in self.keys:
+            return self._columns[self.keys.index(key)]
+        return [None] * len(self)
+
+    def has_issues(self) -> bool:
+        return any(self._issues.values())
+
+    def row_issues(self) -> list[RowIssue]:
+        """Every row's issues, in row order."""
+        return [issue for i in sorted(self._issues) for issue in self._issues[i]]
+
+    def without_rows(self, rows: set[int]) -> Sequence[ParsedRow]:
+        """The rows whose numbers are not in `rows` (itself when there are none)."""
+        if not rows:
+            return self
+        return [r for r in self if r.row not in rows]
+
+
 @dataclass
 class ParsedTable:
     headers: list[str]
     header_row: int
-    rows: list[ParsedRow]
+    rows: Sequence[ParsedRow]
     schema_issues: list[RowIssue]
     notes: list[str]
     sheet_name: str | None = None
@@ -390,18 +478,24 @@ def read_rows(
     progress: Callable[[int], None] | None = None,
     limits: ZipLimits | None = None,
     block_rows: int = BLOCK_ROWS,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ParsedTable:
     """Read a whole file into ParsedRows, collecting every problem instead of stopping.
 
     Rows are parsed `block_rows` at a time, column by column (see `_ColumnParser`); the
-    outcome does not depend on the block size.
+    outcome does not depend on the block size. `meanwhile`: see `reader.open_table`.
 
     Raises:
         FileRejected: the file as a whole cannot be read (see `reader.open_table`).
     """
     candidates = [name for spec in specs for name in (spec.header, *spec.aliases)]
     with open_table(
-        path, sheet=sheet, max_rows=max_rows, header_candidates=candidates, limits=limits
+        path,
+        sheet=sheet,
+        max_rows=max_rows,
+        header_candidates=candidates,
+        limits=limits,
+        meanwhile=meanwhile,
     ) as table:
         columns, schema_issues, notes = _map_columns(table.headers, specs, table.header_row)
         result = ParsedTable(
@@ -418,10 +512,9 @@ def read_rows(
         if schema_issues:
             return result
         parsers = [_ColumnParser(c) for c in columns]
-        keys = [c.spec.key for c in columns]
-        rows = result.rows
+        rows = result.rows = ParsedColumns([c.spec.key for c in columns])
         for block in table.blocks(block_rows):
-            _parse_block(block, parsers, keys, rows)
+            _parse_block(block, parsers, rows)
             if progress is not None:
                 done = len(rows)
                 for mark in range(
@@ -434,10 +527,8 @@ def read_rows(
     return result
 
 
-def _parse_block(
-    block: Block, parsers: Sequence[_ColumnParser], keys: Sequence[str], out: list[ParsedRow]
-) -> None:
-    """Parse a Block column by column and append its ParsedRows (issues in column order)."""
+def _parse_block(block: Block, parsers: Sequence[_ColumnParser], out: ParsedColumns) -> None:
+    """Parse a Block column by column and append it to `out` (issues in column order)."""
     numbers = block.numbers
     by_row: dict[int, list[RowIssue]] = {}
     columns: list[list[object]] = []
@@ -455,10 +546,4 @@ def _parse_block(
     raws: Sequence[tuple[object, ...]] = block.rows
     if any(CellProblem in types for types in kinds):
         raws = [tuple(v.text if isinstance(v, CellProblem) else v for v in r) for r in raws]
-    count = len(numbers)
-    value_rows = zip(*columns, strict=True) if columns else repeat((), count)
-    dicts: list[dict[str, object]] = [dict(zip(keys, row, strict=True)) for row in value_rows]
-    row_issues: list[list[RowIssue]] = (
-        [by_row.get(i, []) for i in range(count)] if by_row else [[] for _ in range(count)]
-    )
-    out.extend(map(ParsedRow, numbers, dicts, raws, row_issues))
+    out.add(numbers, raws, columns, by_row)

@@ -21,7 +21,7 @@ from jjadmin.importers.columns import (
     _parse_cell,
     read_rows,
 )
-from jjadmin.importers.common import ImportOutcome
+from jjadmin.importers.common import ImportOutcome, ImportService, resolve_service
 from jjadmin.importers.reader import (
     ZIP_MAGIC,
     Block,
@@ -33,8 +33,7 @@ from jjadmin.importers.reader import (
 )
 from jjadmin.rules.codes import normalize_course_code, normalize_learner_no
 from jjadmin.services.context import ServiceContext
-from jjadmin.services.imports import ImportOptions
-from jjadmin.services.results import FileMeta, RowIssue
+from jjadmin.services.results import FileMeta, ImportOptions, RowIssue
 
 if TYPE_CHECKING:  # the service (SQLAlchemy) loads only when an import runs
     from jjadmin.services.enrollments import PairColumns
@@ -161,6 +160,7 @@ def read_enroll_table(
     sheet: str | None = None,
     max_rows: int,
     progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ParsedTable:
     """`columns.read_rows` for the 选课 sheet, lean enough for 500,000 rows.
 
@@ -168,10 +168,12 @@ def read_enroll_table(
     (`EnrollRows`): a ParsedRow is built only when one is asked for. Blocks of clean text
     cells (the usual case) skip the generic per-cell parsing, which would give the same
     values; every distinct cell text is kept once and shared by all rows.
-    Raises FileRejected (1).
+    `meanwhile`: see `reader.open_table`. Raises FileRejected (1).
     """
     candidates = [name for spec in ENROLL_COLUMNS for name in (spec.header, *spec.aliases)]
-    with open_table(path, sheet=sheet, max_rows=max_rows, header_candidates=candidates) as table:
+    with open_table(
+        path, sheet=sheet, max_rows=max_rows, header_candidates=candidates, meanwhile=meanwhile
+    ) as table:
         columns, schema_issues, notes = _map_columns(
             table.headers, ENROLL_COLUMNS, table.header_row
         )
@@ -428,8 +430,6 @@ def run_enroll_import(
 
     Raises NotFound (4, no such file), FileRejected (1), and what the service raises.
     """
-    from jjadmin.services.enrollments import import_enrollments
-
     if not path.exists():
         raise NotFound(f"文件不存在：{path}")
     if not path.is_file():
@@ -439,9 +439,18 @@ def run_enroll_import(
     except OSError as exc:
         raise FileRejected(f"无法读取文件：{path}（{exc.strerror}）") from exc
     max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
+    service: list[ImportService] = []
+
+    def prepare() -> None:  # as in `common.run_file_import`, while calamine parses the sheet
+        ctx.actor  # noqa: B018
+        service.append(resolve_service("jjadmin.services.enrollments:import_enrollments"))
+        ctx.engine  # noqa: B018
+
     with _collector_paused():
-        table = read_enroll_table(path, sheet=sheet, max_rows=max_rows, progress=progress)
-        report = import_enrollments(
+        table = read_enroll_table(
+            path, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=prepare
+        )
+        report = service[0](
             ctx,
             period=period,
             rows=table.rows,

@@ -215,9 +215,14 @@ def open_table(
     max_rows: int = DEFAULT_MAX_ROWS,
     header_candidates: Sequence[str] = (),
     limits: ZipLimits | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Table:
     """Open an xlsx or csv file (type sniffed from its bytes) and locate its header row.
 
+    `meanwhile` is called once, before the header is looked for: on the python-calamine
+    path the sheet is then being parsed in a thread that releases the GIL, so work done
+    there (such as importing the database layer) costs no wall time. It runs on every
+    path; whatever it raises closes the file and propagates.
     `limits` exists for tests; by default the caps come from `ZipLimits.from_env()`.
 
     Raises:
@@ -227,8 +232,17 @@ def open_table(
     candidates = {normalize_header(c) for c in header_candidates} - {""}
     kind = _sniff(path)
     if kind == "xlsx":
-        return _open_xlsx(path, sheet, max_rows, candidates, limits or ZipLimits.from_env())
-    return _open_csv(path, max_rows, candidates)
+        return _open_xlsx(
+            path, sheet, max_rows, candidates, limits or ZipLimits.from_env(), meanwhile
+        )
+    table = _open_csv(path, max_rows, candidates)
+    if meanwhile is not None:
+        try:
+            meanwhile()
+        except BaseException:
+            table.close()
+            raise
+    return table
 
 
 def _sniff(path: Path) -> FileKind:
@@ -355,11 +369,18 @@ def _check_xml_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> 
 
 
 def _open_xlsx(
-    path: Path, sheet: str | None, max_rows: int, candidates: set[str], limits: ZipLimits
+    path: Path,
+    sheet: str | None,
+    max_rows: int,
+    candidates: set[str],
+    limits: ZipLimits,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Table:
     handle = path.open("rb")
     try:
-        return _open_xlsx_handle(handle, sheet, max_rows, candidates, limits, path=path)
+        return _open_xlsx_handle(
+            handle, sheet, max_rows, candidates, limits, path=path, meanwhile=meanwhile
+        )
     except BaseException:
         handle.close()
         raise
@@ -373,6 +394,7 @@ def _open_xlsx_handle(
     limits: ZipLimits,
     *,
     path: Path | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Table:
     try:
         with zipfile.ZipFile(handle) as zf:
@@ -382,7 +404,11 @@ def _open_xlsx_handle(
     except Exception as exc:
         raise FileRejected(MSG_NOT_XLSX, data={"detail": str(exc)[:200]}) from exc
     handle.seek(0)
-    book = _load_book(handle)
+    fast, ws, scanned = _calamine_book(handle, path, sheet)
+    if fast is None:
+        handle.seek(0)
+        fast = _load_book(handle)
+    book = fast
     wb = book.wb
 
     def close() -> None:
@@ -394,12 +420,15 @@ def _open_xlsx_handle(
             handle.close()
 
     try:
-        ws = _choose_sheet(wb.worksheets, sheet)
+        if ws is None:
+            ws = _choose_sheet(wb.worksheets, sheet)
+            if book.fast and path is not None and USE_CALAMINE and not scanned:
+                book.calamine = _guarded(lambda: _try_calamine(path, book, ws))
         claimed_max_row = ws.max_row if isinstance(ws.max_row, int) else None
-        if book.fast and path is not None and USE_CALAMINE:
-            book.calamine = _guarded(lambda: _try_calamine(path, book, ws))
         if book.fast and book.calamine is None:
             book.shared_strings = _guarded(lambda: _read_shared_strings(wb, book.strings_path))
+        if meanwhile is not None:
+            meanwhile()  # while calamine parses the sheet in its thread
         header = _guarded(lambda: _find_header(_sheet_rows(book, ws, None), candidates))
         if header is None:
             raise FileRejected(
@@ -446,14 +475,47 @@ def _try_calamine(path: Path, book: _Book, ws: Any) -> Any:
     """A CalamineSheet when the sheet is proven safe for python-calamine, else None."""
     from jjadmin.importers import calamine_path as cp
 
-    if not cp.calamine_available() or book.wb.epoch != _EPOCH_1900:
+    if not cp.calamine_available() or getattr(book.wb, "epoch", _EPOCH_1900) != _EPOCH_1900:
         return None
     with zipfile.ZipFile(path) as zf:
         if not cp.shared_strings_ok(zf, book.strings_path):
             return None
-        if not cp.scan_sheet(zf, str(ws._worksheet_path).lstrip("/")).safe:
+        scan = cp.scan_sheet(zf, str(ws._worksheet_path).lstrip("/"))
+        if not scan.safe:
             return None
+    if ws.max_row is None:  # a LightSheet: the rows the scan counted
+        ws.max_row = scan.rows_present
     return cp.CalamineSheet(path, str(ws.title))
+
+
+def _calamine_book(
+    handle: IO[bytes], path: Path | None, sheet: str | None
+) -> tuple[_Book | None, Any, bool]:
+    """(workbook, chosen sheet, scanned): the workbook read without openpyxl when
+    python-calamine will read the chosen sheet; else (None, None, scanned), where `scanned`
+    says the sheet was already scanned and found unfit for calamine (openpyxl then opens the
+    workbook, and the scan is not repeated).
+    """
+    if path is None or not USE_CALAMINE or not USE_FAST_XLSX:
+        return None, None, False
+    from jjadmin.importers import calamine_path as cp
+
+    if not cp.calamine_available():
+        return None, None, False
+
+    def light() -> cp.LightWorkbook | None:
+        with zipfile.ZipFile(handle) as zf:
+            return cp.light_workbook(zf)
+
+    found = _guarded(light)
+    if found is None:
+        return None, None, False
+    ws = _choose_sheet(found.worksheets, sheet)
+    book = _Book(found, fast=True, strings_path=found.strings_path)
+    book.calamine = _guarded(lambda: _try_calamine(path, book, ws))
+    if book.calamine is None:
+        return None, None, True
+    return book, ws, True
 
 
 def _skip() -> None:

@@ -27,13 +27,7 @@ from jjadmin.rules.ids import (
     parse_gender,
     parse_id_number,
 )
-from jjadmin.services.teachers import (
-    NAME_MAX,
-    check_status,
-    normalize_address,
-    normalize_email,
-    normalize_name,
-)
+from jjadmin.rules.people import NAME_MAX, normalize_address, normalize_email, normalize_name
 
 __all__ = [
     "TEACHER_HEADERS",
@@ -256,7 +250,7 @@ def teacher_columns(today: date) -> list[ColumnSpec]:
             parse=memoised(partial(check_in_list, "任教学科")),
         ),
         ColumnSpec("职称", "title", parse=memoised(partial(check_in_list, "职称"))),
-        ColumnSpec("在岗状态", "status", parse=memoised(check_status)),
+        ColumnSpec("在岗状态", "status", parse=memoised(partial(check_in_list, "在岗状态"))),
         ColumnSpec("电子邮箱", "email", parse=normalize_email),
         ColumnSpec("通讯地址", "address", parse=normalize_address),
     ]

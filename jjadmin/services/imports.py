@@ -18,6 +18,7 @@ from jjadmin.models import BatchChange, ImportBatch, metadata
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
+from jjadmin.services.results import ImportOptions as ImportOptions
 
 Validator = Callable[[Session, Actor, Sequence[RowLike], ImportReport], Any]
 Applier = Callable[[Session, Actor, Sequence[RowLike], ImportReport, "BatchWriter"], None]
@@ -36,6 +37,16 @@ class ColumnarRows(Protocol):
     def without_rows(self, rows: set[int]) -> Sequence[RowLike]: ...
 
 
+@runtime_checkable
+class KeyedColumns(Protocol):
+    """Rows kept column by column under the ColumnSpec keys (importers.columns.ParsedColumns):
+    a service that handles a large sheet reads whole columns instead of every row's values."""
+
+    def column(self, key: str) -> list[Any]: ...
+
+    def has_issues(self) -> bool: ...
+
+
 def _row_issues(rows: Sequence[RowLike]) -> list[RowIssue]:
     if isinstance(rows, ColumnarRows):
         return rows.row_issues()
@@ -46,12 +57,6 @@ def _without_rows(rows: Sequence[RowLike], bad: set[int]) -> Sequence[RowLike]:
     if isinstance(rows, ColumnarRows):
         return rows.without_rows(bad)
     return [r for r in rows if r.row not in bad]
-
-
-@dataclass
-class ImportOptions:
-    dry_run: bool = False
-    skip_invalid: bool = False
 
 
 class BatchWriter:

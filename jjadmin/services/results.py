@@ -87,3 +87,9 @@ class FileMeta:
 
     name: str
     sha256: str
+
+
+@dataclass
+class ImportOptions:
+    dry_run: bool = False
+    skip_invalid: bool = False

@@ -7,8 +7,7 @@ Masking of ID numbers and mobiles is decided here (SPEC §3): the full values le
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import repeat
@@ -51,10 +50,16 @@ from jjadmin.rules.ids import (
     parse_gender,
     parse_id_number,
 )
+from jjadmin.rules.people import ADDRESS_MAX as ADDRESS_MAX
+from jjadmin.rules.people import EMAIL_MAX as EMAIL_MAX
+from jjadmin.rules.people import NAME_MAX as NAME_MAX
+from jjadmin.rules.people import normalize_address as normalize_address
+from jjadmin.rules.people import normalize_email as normalize_email
+from jjadmin.rules.people import normalize_name as normalize_name
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.identity import require_verified
-from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
+from jjadmin.services.imports import BatchWriter, ImportOptions, KeyedColumns, run_import
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.scope import (
     OUT_OF_SCOPE,
@@ -91,55 +96,14 @@ D: Table = District.__table__  # type: ignore[attr-defined]
 CHUNK = 500
 # Above this many ID numbers one pass over the table beats IN lists of 500.
 FULL_SCAN_AT = 20_000
-NAME_MAX = 40
-EMAIL_MAX = 100
-ADDRESS_MAX = 200
 
 # Fields an admin may change directly (`teacher set`, `--upsert`); name and ID number only
 # through the info review (SPEC §6).
 UPDATABLE = ("mobile", "stage", "subject", "title", "status", "email", "address")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MAX_CHANGES = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(%?)")
 
 
-# --- cell and option parsers (shared with importers/teacher.py) -------------------------------
-
-
-def normalize_name(value: object) -> str:
-    """姓名: NFKC, inner whitespace collapsed, 1–40 characters, no control characters."""
-    if (
-        type(value) is str
-        and 0 < len(value) <= NAME_MAX
-        and value.isprintable()
-        and " " not in value
-        and unicodedata.is_normalized("NFKC", value)
-    ):
-        return value  # already clean: the common case of a 100,000-row roster
-    text = " ".join(normalize_text(value).split())
-    if not text:
-        raise InvalidValue("姓名不能为空", code="required")
-    if len(text) > NAME_MAX:
-        raise InvalidValue(f"姓名过长（{len(text)}个字符，最多{NAME_MAX}个）", code="name-invalid")
-    if _CONTROL.search(text):
-        raise InvalidValue("姓名含有不可见的控制字符", code="name-invalid")
-    return text
-
-
-def normalize_email(value: object) -> str:
-    text = normalize_text(value)
-    if len(text) > EMAIL_MAX or not _EMAIL.fullmatch(text):
-        raise InvalidValue(f"电子邮箱“{text}”格式不正确", code="email-invalid")
-    return text
-
-
-def normalize_address(value: object) -> str:
-    text = normalize_text(value)
-    if len(text) > ADDRESS_MAX:
-        raise InvalidValue(f"通讯地址过长（最多{ADDRESS_MAX}个字符）", code="address-invalid")
-    if _CONTROL.search(text.replace("\n", " ")):
-        raise InvalidValue("通讯地址含有不可见的控制字符", code="address-invalid")
-    return text
+# --- option parsers ------------------------------------------------------------------------------
 
 
 def parse_max_changes(value: str | None) -> tuple[float, bool]:
@@ -414,11 +378,40 @@ INSERT_COLUMNS = (
 )
 
 
-NewTeacher = tuple[dict[str, Any], IdNumber, int, str]  # cell values, ID, school id, 学号
+NewTeacher = tuple[dict[str, Any], IdNumber, int]  # cell values, ID number, school id
+
+# The sheet columns a new teacher's row is built from (besides 身份证号 and 学校代码).
+_NEW_FROM_SHEET = ("name", "mobile", "stage", "subject", "title", "status", "email", "address")
+
+
+@dataclass
+class _NewTeachers:
+    """New teachers column by column: the cells of `_NEW_FROM_SHEET` by key, the parsed ID
+    numbers and the school ids, all in row order."""
+
+    cells: dict[str, list[Any]]
+    idents: list[IdNumber]
+    school_ids: list[int]
+
+    @classmethod
+    def of_rows(cls, new: Sequence[NewTeacher]) -> _NewTeachers:
+        values = [v for v, _, _ in new]
+        return cls(
+            {key: _column(values, key) for key in _NEW_FROM_SHEET},
+            [ident for _, ident, _ in new],
+            [sid for _, _, sid in new],
+        )
+
+    def __len__(self) -> int:
+        return len(self.idents)
 
 
 def _insert_teachers(
-    session: Session, now: datetime, batch_id: int | None, new: Sequence[NewTeacher]
+    session: Session,
+    now: datetime,
+    batch_id: int | None,
+    new: _NewTeachers,
+    learner_nos: Sequence[str],
 ) -> None:
     """Insert new teachers with one driver-level executemany of plain tuples.
 
@@ -449,26 +442,27 @@ def _insert_teachers(
     birth = convert.get("birth_date")
     active = TeacherStatus.ACTIVE.value
     count = len(new)
-    # Built column by column (one comprehension per column, no Python call per row), then
-    # zipped into the row tuples the driver wants, in INSERT_COLUMNS order.
-    cells = [values for values, _, _, _ in new]
-    idents = [ident for _, ident, _, _ in new]
+    # Zipped column by column (no Python call per row) into the row tuples the driver
+    # wants, in INSERT_COLUMNS order.
+    cells = new.cells
+    idents = new.idents
     births = [ident.birth_date for ident in idents]
+    statuses = cells["status"]
     params = list(
         zip(
-            [learner_no for _, _, _, learner_no in new],
-            [values["name"] for values in cells],
+            learner_nos,
+            cells["name"],
             [ident.value for ident in idents],
             [ident.gender for ident in idents],
             births if birth is None else list(map(birth, births)),
-            [values["mobile"] for values in cells],
-            [school_id for _, _, school_id, _ in new],
-            [values["stage"] for values in cells],
-            [values["subject"] for values in cells],
-            [values.get("title") for values in cells],
-            [values.get("status") or active for values in cells],
-            [values.get("email") for values in cells],
-            [values.get("address") for values in cells],
+            cells["mobile"],
+            new.school_ids,
+            cells["stage"],
+            cells["subject"],
+            cells["title"],
+            [status or active for status in statuses] if None in statuses else statuses,
+            cells["email"],
+            cells["address"],
             repeat(ReviewState.NORMAL.value, count),
             repeat(1, count),
             repeat(batch_id, count),
@@ -566,7 +560,8 @@ def create_teacher(
         if old is not None:
             return _add_existing(session, ctx, actor, old, target, values, upsert=upsert)
         (learner_no,) = allocate_learner_numbers(session, ctx.now, 1)
-        _insert_teachers(session, ctx.now, None, [(values, ident, target.id or 0, learner_no)])
+        one = _NewTeachers.of_rows([(values, ident, target.id or 0)])
+        _insert_teachers(session, ctx.now, None, one, [learner_no])
         audit.record(
             session,
             actor,
@@ -645,7 +640,9 @@ def _add_existing(
 class _Plan:
     """What validation decided for each row, handed to the apply step."""
 
-    new: dict[int, tuple[dict[str, Any], IdNumber, int]] = field(default_factory=dict)
+    new: dict[int, NewTeacher] = field(default_factory=dict)
+    # every row a new teacher, decided for all rows at once (`_all_plainly_new`)
+    fresh: _NewTeachers | None = None
     updates: dict[int, tuple[_Existing, dict[str, Any]]] = field(default_factory=dict)
     same: set[int] = field(default_factory=set)
     archive: list[tuple[int, str, int]] = field(default_factory=list)
@@ -733,10 +730,11 @@ def _validate_rows(
         )
     }
     scope_ids = {sid for sid, _ in in_scope.values()}
-    # The cells validation reads, one list per column (dict.get mapped in C, not per row).
-    cells = [r.values for r in rows]
-    idents = _column(cells, "id_number")
-    school_codes = _column(cells, "school_code")
+    # The cells validation reads, one list per column: a columnar sheet's own lists, else
+    # dict.get mapped in C over the rows' values.
+    column = _columns_of(rows)
+    idents = column("id_number")
+    school_codes = column("school_code")
     codes = {c if type(c) is str else str(c) for c in school_codes if c is not None}
     unknown = sorted(codes - in_scope.keys())
     elsewhere: set[str] = set()
@@ -759,22 +757,22 @@ def _validate_rows(
         report.add(RowIssue(r.row, LABELS[key], _text(value), message, code, "state"))
 
     school_of = in_scope.get
-    genders = _column(cells, "gender")
-    births = _column(cells, "birth_date")
-    given_nos = _column(cells, "learner_no")
-    if not existing:
+    genders = column("gender")
+    births = column("birth_date")
+    given_nos = column("learner_no")
+    if not existing and not report.issues:
         found = _all_plainly_new(rows, idents, school_codes, genders, births, given_nos, school_of)
         if found is not None:
-            planned = zip(cells, idents, found, strict=True)
-            plan.new.update(zip([r.row for r in rows], planned, strict=True))
+            plan.fresh = _NewTeachers({k: column(k) for k in _NEW_FROM_SHEET}, idents, found)
             return
     # One pass over up to 100,000 rows: the lookups are bound once, and a row whose 性别 and
     # 出生日期 agree with its ID number skips `_consistency` (which would find nothing).
     existing_of = existing.get
     new_rows = plan.new
-    for r, v, ident, code, gender, birth, given_no in zip(
-        rows, cells, idents, school_codes, genders, births, given_nos, strict=True
+    for r, ident, code, gender, birth, given_no in zip(
+        rows, idents, school_codes, genders, births, given_nos, strict=True
     ):
+        v = r.values
         school: tuple[int, str] | None = None
         if code is not None:
             school = school_of(code if type(code) is str else str(code))
@@ -789,9 +787,9 @@ def _validate_rows(
             (gender is None or gender == ident.gender)
             and (birth is None or (type(birth) is date and birth == ident.birth_date))
         ):
-            for column, message, problem in _consistency(ident, gender, birth):
-                key = "gender" if column == "性别" else "birth_date"
-                report.add(RowIssue(r.row, column, _text(v.get(key)), message, problem, "data"))
+            for header, message, problem in _consistency(ident, gender, birth):
+                key = "gender" if header == "性别" else "birth_date"
+                report.add(RowIssue(r.row, header, _text(v.get(key)), message, problem, "data"))
         old = existing_of(ident.value)
         if old is None:
             if given_no is not None:
@@ -879,7 +877,7 @@ def _all_plainly_new(
     if set(map(type, school_codes)) != {str}:
         return None
     found = list(map(school_of, school_codes))
-    if None in found or any(map(_ISSUES, rows)):
+    if None in found or _any_issues(rows):
         return None
     if genders.count(None) != count and genders != [i.gender for i in idents]:
         return None
@@ -891,6 +889,21 @@ def _all_plainly_new(
 
 
 _ISSUES = attrgetter("issues")
+
+
+def _any_issues(rows: Sequence[RowLike]) -> bool:
+    if isinstance(rows, KeyedColumns):
+        return rows.has_issues()
+    return any(map(_ISSUES, rows))
+
+
+def _columns_of(rows: Sequence[RowLike]) -> Callable[[str], list[Any]]:
+    """`column(key)`: every row's value of key, in row order — a columnar sheet's own list
+    (`KeyedColumns`), else `[r.values.get(key) for r in rows]` with the loop in C."""
+    if isinstance(rows, KeyedColumns):
+        return rows.column
+    cells = [r.values for r in rows]
+    return lambda key: _column(cells, key)
 
 
 def _column(cells: Sequence[dict[str, Any]], key: str) -> list[Any]:
@@ -1002,16 +1015,21 @@ def _apply_plan(
     writer: BatchWriter,
     plan: _Plan,
 ) -> None:
+    if plan.fresh is not None:
+        # all rows new and clean: `rows` are all the sheet's rows, none left out
+        fresh = plan.fresh
+        numbers = allocate_learner_numbers(session, ctx.now, len(fresh))
+        _insert_teachers(session, ctx.now, writer.batch_id, fresh, numbers)
+        report.created += len(fresh)
+        if plan.archive:
+            _archive_ids(session, ctx, writer, plan.archive)
+            report.updated += len(plan.archive)
+        return
     good = [r.row for r in rows]
     new = [plan.new[n] for n in good if n in plan.new]
     if new:
         numbers = allocate_learner_numbers(session, ctx.now, len(new))
-        _insert_teachers(
-            session,
-            ctx.now,
-            writer.batch_id,
-            [(v, ident, sid, no) for (v, ident, sid), no in zip(new, numbers, strict=True)],
-        )
+        _insert_teachers(session, ctx.now, writer.batch_id, _NewTeachers.of_rows(new), numbers)
         report.created += len(new)
     updates = [plan.updates[n] for n in good if n in plan.updates]
     if updates:

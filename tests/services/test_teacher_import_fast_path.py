@@ -61,7 +61,7 @@ def test_one_step_planning_reports_what_the_row_rules_report(
     monkeypatch.setattr(teachers, "_all_plainly_new", lambda *args: None)
     slow = import_sheet(make_ctx(world.a1), rows, dry_run=True, skip_invalid=True).to_json()
     assert fast == slow
-    taken = calls[-1] is not None
+    taken = bool(calls) and calls[-1] is not None  # not tried when a cell was rejected
     assert taken == (name in ("gender and birth date given", "gender and birth date blank"))
     if taken:
         assert fast["created"] == len(rows) and fast["errors"] == []
