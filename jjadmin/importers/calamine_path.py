@@ -121,6 +121,7 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> ScanResult:
     return ScanResult(True, "", rows_present, max_row)
 
 
+CALAMINE_WORKBOOK = "xl/workbook.xml"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
@@ -150,9 +151,10 @@ class LightWorkbook:
 
 def light_workbook(zf: zipfile.ZipFile) -> LightWorkbook | None:
     """The worksheets (titles, states, part paths) and the shared-strings part of a plain
-    1900-based workbook, from its relationships and workbook.xml; None for anything else
-    (a 1904-based or strict-namespace workbook, a part that is not where its relationship
-    says), which openpyxl then reads. The package was checked (sizes, DTDs) beforehand.
+    1900-based workbook at xl/workbook.xml, from its relationships and workbook.xml; None
+    for anything else (a workbook part elsewhere, a 1904-based or strict-namespace workbook,
+    a part that is not where its relationship says), which openpyxl then reads for the
+    expat reader. The package was checked (sizes, DTDs) beforehand.
     """
     from xml.etree import ElementTree
 
@@ -177,8 +179,8 @@ def light_workbook(zf: zipfile.ZipFile) -> LightWorkbook | None:
         return found
 
     book = [p for _, kind, p in rels("") if kind == _REL_TYPES + "officeDocument"]
-    if len(book) != 1 or book[0] not in names:
-        return None
+    if book != [CALAMINE_WORKBOOK] or CALAMINE_WORKBOOK not in names:
+        return None  # python-calamine reads xl/workbook.xml whatever the package says
     root = ElementTree.fromstring(zf.read(book[0]))
     if root.tag != f"{_MAIN}workbook":
         return None

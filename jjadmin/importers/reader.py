@@ -52,7 +52,6 @@ _XML_CHUNK = 1 << 16
 # The lean expat reader below; False falls back to openpyxl's own (slower) row iterator.
 USE_FAST_XLSX = True
 USE_CALAMINE = os.environ.get("JJADMIN_XLSX_READER", "") != "expat"
-_EPOCH_1900 = datetime(1899, 12, 30)
 DEFAULT_MAX_ROWS = 1_000_000
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -404,7 +403,7 @@ def _open_xlsx_handle(
     except Exception as exc:
         raise FileRejected(MSG_NOT_XLSX, data={"detail": str(exc)[:200]}) from exc
     handle.seek(0)
-    fast, ws, scanned = _calamine_book(handle, path, sheet)
+    fast, ws = _calamine_book(handle, path, sheet)
     if fast is None:
         handle.seek(0)
         fast = _load_book(handle)
@@ -422,8 +421,6 @@ def _open_xlsx_handle(
     try:
         if ws is None:
             ws = _choose_sheet(wb.worksheets, sheet)
-            if book.fast and path is not None and USE_CALAMINE and not scanned:
-                book.calamine = _guarded(lambda: _try_calamine(path, book, ws))
         claimed_max_row = ws.max_row if isinstance(ws.max_row, int) else None
         if book.fast and book.calamine is None:
             book.shared_strings = _guarded(lambda: _read_shared_strings(wb, book.strings_path))
@@ -475,8 +472,6 @@ def _try_calamine(path: Path, book: _Book, ws: Any) -> Any:
     """A CalamineSheet when the sheet is proven safe for python-calamine, else None."""
     from jjadmin.importers import calamine_path as cp
 
-    if not cp.calamine_available() or getattr(book.wb, "epoch", _EPOCH_1900) != _EPOCH_1900:
-        return None
     with zipfile.ZipFile(path) as zf:
         if not cp.shared_strings_ok(zf, book.strings_path):
             return None
@@ -490,18 +485,19 @@ def _try_calamine(path: Path, book: _Book, ws: Any) -> Any:
 
 def _calamine_book(
     handle: IO[bytes], path: Path | None, sheet: str | None
-) -> tuple[_Book | None, Any, bool]:
-    """(workbook, chosen sheet, scanned): the workbook read without openpyxl when
-    python-calamine will read the chosen sheet; else (None, None, scanned), where `scanned`
-    says the sheet was already scanned and found unfit for calamine (openpyxl then opens the
-    workbook, and the scan is not repeated).
+) -> tuple[_Book | None, Any]:
+    """The workbook and its chosen sheet, read without openpyxl, when python-calamine will
+    read that sheet; else (None, None) and openpyxl opens the workbook for the expat reader.
+
+    Only a workbook `light_workbook` can judge goes to calamine (a plain 1900-based one at
+    xl/workbook.xml, the only place calamine looks), and only a sheet the scan proves safe.
     """
     if path is None or not USE_CALAMINE or not USE_FAST_XLSX:
-        return None, None, False
+        return None, None
     from jjadmin.importers import calamine_path as cp
 
     if not cp.calamine_available():
-        return None, None, False
+        return None, None
 
     def light() -> cp.LightWorkbook | None:
         with zipfile.ZipFile(handle) as zf:
@@ -509,13 +505,13 @@ def _calamine_book(
 
     found = _guarded(light)
     if found is None:
-        return None, None, False
+        return None, None
     ws = _choose_sheet(found.worksheets, sheet)
     book = _Book(found, fast=True, strings_path=found.strings_path)
     book.calamine = _guarded(lambda: _try_calamine(path, book, ws))
     if book.calamine is None:
-        return None, None, True
-    return book, ws, True
+        return None, None
+    return book, ws
 
 
 def _skip() -> None:
