@@ -155,6 +155,10 @@ class ParsedColumns(Sequence[ParsedRow]):
     def has_issues(self) -> bool:
         return any(self._issues.values())
 
+    def flagged(self) -> set[int]:
+        """The indexes of the rows with issues."""
+        return {i for i, found in self._issues.items() if found}
+
     def row_issues(self) -> list[RowIssue]:
         """Every row's issues, in row order."""
         return [issue for i in sorted(self._issues) for issue in self._issues[i]]

@@ -42,9 +42,13 @@ class KeyedColumns(Protocol):
     """Rows kept column by column under the ColumnSpec keys (importers.columns.ParsedColumns):
     a service that handles a large sheet reads whole columns instead of every row's values."""
 
+    numbers: list[int]  # the rows' numbers, in row order
+
     def column(self, key: str) -> list[Any]: ...
 
     def has_issues(self) -> bool: ...
+
+    def flagged(self) -> set[int]: ...  # the indexes of the rows with issues
 
 
 def _row_issues(rows: Sequence[RowLike]) -> list[RowIssue]:

@@ -304,10 +304,17 @@ def _existing_by_id_number(session: Session, ids: Sequence[str]) -> dict[str, _E
     if not ids:
         return found
     if len(ids) >= FULL_SCAN_AT:
+        # one pass on the driver's cursor: plain values (no column here needs SQLAlchemy's
+        # result processing), a third of the time of SQLAlchemy rows for a city
         wanted = set(ids)
-        for row in session.execute(select(*_EXISTING_COLS)):
-            if row[2] in wanted:
-                found[row[2]] = _Existing._make(row)
+        cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(f"SELECT {', '.join(c.name for c in _EXISTING_COLS)} FROM {T.name}")
+            for row in cursor.fetchall():
+                if row[2] in wanted:
+                    found[row[2]] = _Existing._make(row)
+        finally:
+            cursor.close()
         return found
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
@@ -774,8 +781,8 @@ def _validate_rows(
             labels[school_id] = _school_label(session, school_id)
         return labels[school_id]
 
-    def issue(r: RowLike, key: str, value: object, message: str, code: str) -> None:
-        report.add(RowIssue(r.row, LABELS[key], _text(value), message, code, "state"))
+    def issue(row: int, key: str, value: object, message: str, code: str) -> None:
+        report.add(RowIssue(row, LABELS[key], _text(value), message, code, "state"))
 
     school_of = in_scope.get
     genders = column("gender")
@@ -790,18 +797,21 @@ def _validate_rows(
     # 出生日期 agree with its ID number skips `_consistency` (which would find nothing).
     existing_of = existing.get
     new_rows = plan.new
-    for r, ident, code, gender, birth, given_no in zip(
-        rows, idents, school_codes, genders, births, given_nos, strict=True
+    numbers = _row_numbers(rows)
+    flagged = _flagged(rows)
+    names = column("name")
+    updatable = [column(k) for k in UPDATABLE]
+    for i, (number, ident, code, gender, birth, given_no) in enumerate(
+        zip(numbers, idents, school_codes, genders, births, given_nos, strict=True)
     ):
-        v = r.values
         school: tuple[int, str] | None = None
         if code is not None:
             school = school_of(code if type(code) is str else str(code))
             if school is None:
                 if code in elsewhere:
-                    issue(r, "school_code", code, _row_scope_message(actor), "out-of-scope")
+                    issue(number, "school_code", code, _row_scope_message(actor), "out-of-scope")
                 else:
-                    issue(r, "school_code", code, f"学校代码不存在：{code}", "school-unknown")
+                    issue(number, "school_code", code, f"学校代码不存在：{code}", "school-unknown")
         if not isinstance(ident, IdNumber):
             continue
         if not (
@@ -809,25 +819,25 @@ def _validate_rows(
             and (birth is None or (type(birth) is date and birth == ident.birth_date))
         ):
             for header, message, problem in _consistency(ident, gender, birth):
-                key = "gender" if header == "性别" else "birth_date"
-                report.add(RowIssue(r.row, header, _text(v.get(key)), message, problem, "data"))
+                value = gender if header == "性别" else birth
+                report.add(RowIssue(number, header, _text(value), message, problem, "data"))
         old = existing_of(ident.value)
         if old is None:
             if given_no is not None:
                 issue(
-                    r,
+                    number,
                     "learner_no",
                     given_no,
                     "系统中没有该身份证号的教师；新教师的学号由系统生成，请留空"
                     "（已有学号的教师请核对身份证号）",
                     "learner-no-mismatch",
                 )
-            elif school is not None and not r.issues:
-                new_rows[r.row] = (v, ident, school[0])
+            elif school is not None and i not in flagged:
+                new_rows[number] = (_values_at(rows, i), ident, school[0])
             continue
         if given_no is not None and given_no != old.learner_no:
             issue(
-                r,
+                number,
                 "learner_no",
                 given_no,
                 f"学号与身份证号不匹配（该身份证号的教师学号为 {old.learner_no}）",
@@ -837,7 +847,7 @@ def _validate_rows(
         if old.school_id not in scope_ids or (school is not None and old.school_id != school[0]):
             other_code, other_name = label(old.school_id)
             issue(
-                r,
+                number,
                 "id_number",
                 ident.value,
                 _other_school_message(old.learner_no, other_code, other_name)
@@ -848,10 +858,10 @@ def _validate_rows(
             continue
         if school is None:
             continue
-        name = v.get("name")
+        name = names[i]
         if name is not None and name != old.name:
             issue(
-                r,
+                number,
                 "name",
                 name,
                 f"与系统中的姓名“{old.name}”不一致（学号 {old.learner_no}）；姓名只能通过信息审核"
@@ -859,13 +869,17 @@ def _validate_rows(
                 "name-change",
             )
             continue
-        changes = _diff(old, v)
+        changes = {
+            k: given[i]
+            for k, given in zip(UPDATABLE, updatable, strict=True)
+            if given[i] is not None and given[i] != getattr(old, k)
+        }  # `_diff` of the row's cells
         if not changes:
-            plan.same.add(r.row)
+            plan.same.add(number)
         elif not upsert:
             changed = "、".join(LABELS[k] for k in changes)
             issue(
-                r,
+                number,
                 "id_number",
                 ident.value,
                 f"该教师已存在（学号 {old.learner_no}），{changed}与系统中不同，"
@@ -873,7 +887,7 @@ def _validate_rows(
                 "teacher-exists",
             )
         else:
-            plan.updates[r.row] = (old, changes)
+            plan.updates[number] = (old, changes)
 
 
 def _all_plainly_new(
@@ -916,6 +930,23 @@ def _any_issues(rows: Sequence[RowLike]) -> bool:
     if isinstance(rows, KeyedColumns):
         return rows.has_issues()
     return any(map(_ISSUES, rows))
+
+
+def _row_numbers(rows: Sequence[RowLike]) -> list[int]:
+    if isinstance(rows, KeyedColumns):
+        return rows.numbers
+    return [r.row for r in rows]
+
+
+def _flagged(rows: Sequence[RowLike]) -> set[int]:
+    """The indexes of the rows with issues."""
+    if isinstance(rows, KeyedColumns):
+        return rows.flagged()
+    return {i for i, r in enumerate(rows) if r.issues}
+
+
+def _values_at(rows: Sequence[RowLike], i: int) -> dict[str, Any]:
+    return rows[i].values
 
 
 def _columns_of(rows: Sequence[RowLike]) -> Callable[[str], list[Any]]:
@@ -1046,7 +1077,7 @@ def _apply_plan(
             _archive_ids(session, ctx, writer, plan.archive)
             report.updated += len(plan.archive)
         return
-    good = [r.row for r in rows]
+    good = _row_numbers(rows)
     new = [plan.new[n] for n in good if n in plan.new]
     if new:
         numbers = allocate_learner_numbers(session, ctx.now, len(new))

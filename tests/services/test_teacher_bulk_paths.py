@@ -1,5 +1,6 @@
-"""A large first load builds the teacher indexes afterwards (SQLite); the outcome is the one
-the per-row inserts give: the same rows, every index back, a duplicate still refused."""
+"""The teacher import's paths for large sheets decide as the small-sheet paths do: a large
+first load builds the indexes afterwards (SQLite: the same rows, every index back, a
+duplicate still refused); a large sheet looks existing teachers up in one pass."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, func, inspect, select
 from jjadmin.errors import Conflict
 from jjadmin.models import Teacher
 from jjadmin.services import teachers
+from jjadmin.services.imports import undo_batch
 from jjadmin.services.results import ImportReport
 from tests.conftest import CtxFactory
 from tests.services.test_teachers import (  # noqa: F401 - fixtures
@@ -104,3 +106,34 @@ def test_a_duplicate_met_when_the_unique_index_is_rebuilt_writes_nothing(
         assert deferring == [[], sorted(INDEXES)]
     assert teacher_count(engine) == 1
     assert INDEXES <= index_names(engine)  # the dropped indexes came back with the rollback
+
+
+def test_the_one_pass_lookup_of_existing_teachers_decides_as_the_in_lists(
+    world: World,  # noqa: F811
+    make_ctx: CtxFactory,
+    import_sheet: Callable[..., ImportReport],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mine = [new_id() for _ in range(3)]
+    theirs = new_id()
+    import_sheet(make_ctx(world.a1), [sheet_row(i) for i in mine])
+    import_sheet(make_ctx(world.a2), [sheet_row(theirs, "4401040002")])
+    rows = [
+        sheet_row(mine[0]),  # unchanged
+        sheet_row(mine[1], 手机号="13700137000"),  # changed: updated with --upsert
+        sheet_row(mine[2], 姓名="王五"),  # a name change: refused
+        sheet_row(theirs),  # another school's teacher: refused
+        sheet_row(new_id()),  # new
+    ]
+    outcomes = []
+    for full_scan_at in (10**9, 1):  # IN lists of 500, then one pass over the table
+        monkeypatch.setattr(teachers, "FULL_SCAN_AT", full_scan_at)
+        report = import_sheet(make_ctx(world.a1), rows, upsert=True, skip_invalid=True)
+        codes = sorted(issue.code for issue in report.issues)
+        outcomes.append(report.to_json() | {"batch_id": None, "codes": codes})
+        if report.batch_id is not None:
+            undo_batch(make_ctx(world.a1), report.batch_id)
+    assert outcomes[0] == outcomes[1]
+    found = outcomes[1]
+    assert (found["created"], found["updated"], found["skipped"]) == (1, 1, 3)
+    assert found["codes"] == ["id-other-school", "name-change"]
