@@ -70,6 +70,10 @@ class RootGroup(typer.core.TyperGroup):
         ctx.meta["jjadmin.args"] = [*getattr(ctx, "_protected_args", []), *(ctx.args or [])]
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # the reader of stdout went away (`jjadmin … | head`): nobody left to tell
+            _silence_stdout()
+            raise typer.Exit(120) from None
         except JjadminError as exc:
             _render_error(ctx, exc)
             raise typer.Exit(exc.exit_code) from None
@@ -84,6 +88,17 @@ class RootGroup(typer.core.TyperGroup):
                 raise typer.Exit(mapped.exit_code) from None
             _render_internal(ctx, exc)
             raise typer.Exit(10) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing what is still buffered cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (captured output)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _only(app: typer.Typer, wanted: str | None) -> typer.Typer | None:
