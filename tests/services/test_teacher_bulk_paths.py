@@ -98,7 +98,7 @@ def test_a_duplicate_met_when_the_unique_index_is_rebuilt_writes_nothing(
     taken = new_id()
     import_sheet(make_ctx(world.a1), [sheet_row(taken)])
     # another run inserted `taken` after this one looked: validation does not see it
-    monkeypatch.setattr(teachers, "_existing_by_id_number", lambda session, ids: {})
+    monkeypatch.setattr(teachers, "_existing_rows", lambda session, ids: {})
     rows = [sheet_row(new_id()), sheet_row(taken), sheet_row(new_id())]
     with pytest.raises(Conflict, match="同时进行的另一项操作"):
         import_sheet(make_ctx(world.a1), rows)
