@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from jjadmin.clock import local
+from jjadmin.db import indexes_built_after
 from jjadmin.errors import Conflict, InputRejected, InvalidValue, NotFound, PermissionDenied
 from jjadmin.models import (
     Course,
@@ -734,7 +735,8 @@ def _apply(
     pairs = sorted(plan.pairs)
     school_of = {tid: t.school_id for tid, t in plan.teachers.items()}
     try:
-        with _insert_cache(conn, len(pairs)):
+        # a rebuilt uq_enrollment_active refuses a pair inserted meanwhile, as inserts would
+        with _insert_cache(conn, len(pairs)), indexes_built_after(conn, ENROLLMENT_T, len(pairs)):
             for i in range(0, len(pairs), step):
                 chunk = pairs[i : i + step]
                 teachers = list(map(PAIR_SHIFT.__rrshift__, chunk))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jjadmin.clock import local
+from jjadmin.db import indexes_built_after
 from jjadmin.errors import (
     Conflict,
     InputRejected,
@@ -504,31 +505,12 @@ def _insert_teachers(
         f"INSERT INTO {T.name} ({', '.join(INSERT_COLUMNS)}) "
         f"VALUES ({', '.join([marker] * len(INSERT_COLUMNS))})"
     )
-    deferred = _deferred_indexes(conn, len(params))
     try:
-        for index in deferred:
-            index.drop(conn)
-        conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
-        for index in deferred:  # a unique index rebuilt over a duplicate raises here
-            index.create(conn)
+        # the rebuilt unique indexes refuse a 学号 or 身份证号 taken meanwhile, as inserts would
+        with indexes_built_after(conn, T, len(params)):
+            conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
     except IntegrityError as exc:
         raise taken from exc
-
-
-# A load of at least this many teachers, into a table holding no more than that, builds the
-# secondary indexes afterwards (SQLite): one sort per index instead of a B-tree insert per
-# row and index at random places — 0.2–0.3 s of a 100,000-teacher city import.
-REINDEX_AT = 10_000
-
-
-def _deferred_indexes(conn: Any, count: int) -> list[Any]:
-    """The indexes to drop before and rebuild after a bulk insert of `count` teachers, inside
-    the import's transaction: on SQLite, for a load as large as what the table holds. The
-    rebuilt unique indexes check 学号 and 身份证号 as the per-row inserts would."""
-    if conn.dialect.name != "sqlite" or count < REINDEX_AT:
-        return []
-    held = conn.exec_driver_sql(f"SELECT count(*) FROM {T.name}").scalar_one()
-    return sorted(T.indexes, key=lambda ix: ix.name) if held <= count else []
 
 
 def _memo_converter(proc: Any) -> Any:

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+from jjadmin import db
+from jjadmin.errors import Conflict
 from jjadmin.models import Course, Enrollment, SpecialUser, Teacher
 from jjadmin.services import enrollments
 from jjadmin.services.context import Actor
@@ -155,6 +157,7 @@ def batch_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setattr(enrollments, "LARGE_INSERT_ROWS", 1)
         monkeypatch.setattr(enrollments, "SQLITE_INSERT_ROWS", 2)
         monkeypatch.setattr(enrollments, "INSERT_CHUNK", 2)
+        monkeypatch.setattr(db, "REINDEX_AT", 1)  # SQLite: indexes built after the load
     return str(request.param)
 
 
@@ -288,3 +291,32 @@ def test_a_format_issue_keeps_its_row_out_of_the_plan(
     )
     assert report.issues == [bad] and report.created == 2 and report.skipped == 1
     assert state(session)[1]["C002"] == 2
+
+
+def test_a_pair_inserted_meanwhile_refuses_the_whole_batch(
+    town: Town, session: Session, make_ctx: Any, batch_size: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another run enrolled a teacher after this one looked: the unique index (inserted into,
+    or rebuilt after a large load on SQLite) refuses the batch, and nothing is written."""
+    teacher = town.teachers[0]
+    enrollments.add_enrollments(
+        make_ctx(town.district), period="2601", teacher=teacher.learner_no, courses=[(1, "C002")]
+    )
+    before = state(session)
+    indexes = {str(ix.name) for ix in enrollments.ENROLLMENT_T.indexes}
+    # the planner does not see the enrollment made meanwhile
+    monkeypatch.setattr(enrollments, "_existing_pairs", lambda *args, **kwargs: set())
+    values = [(t.learner_no, "C002", None) for t in town.teachers]
+    with pytest.raises(Conflict, match="刚被其他操作写入"):
+        enrollments.import_enrollments(
+            make_ctx(town.district),
+            period="2601",
+            rows=Columns(as_rows(values)),
+            pre_issues=[],
+            file=FILE,
+            options=ImportOptions(),
+        )
+    session.rollback()
+    assert state(session) == before
+    found = inspect(session.get_bind()).get_indexes("enrollment")
+    assert indexes <= {str(ix["name"]) for ix in found}  # dropped ones came back with the rollback

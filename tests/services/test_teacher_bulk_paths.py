@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, Table, func, inspect, select
 
+from jjadmin import db
 from jjadmin.errors import Conflict
 from jjadmin.models import Teacher
 from jjadmin.services import teachers
@@ -38,16 +39,17 @@ def teacher_count(engine: Engine) -> int:
 @pytest.fixture
 def deferring(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """REINDEX_AT lowered to 2 rows; records the indexes each insert deferred."""
-    monkeypatch.setattr(teachers, "REINDEX_AT", 2)
+    monkeypatch.setattr(db, "REINDEX_AT", 2)
     seen: list[list[str]] = []
-    original = teachers._deferred_indexes
+    original = db.deferred_indexes
 
-    def spy(conn: object, count: int) -> list[object]:
-        found = original(conn, count)
-        seen.append(sorted(str(ix.name) for ix in found))
+    def spy(conn: object, table: Table, count: int) -> list[object]:
+        found = original(conn, table, count)
+        if table is teachers.T:
+            seen.append(sorted(str(ix.name) for ix in found))
         return found
 
-    monkeypatch.setattr(teachers, "_deferred_indexes", spy)
+    monkeypatch.setattr(db, "deferred_indexes", spy)
     return seen
 
 
