@@ -73,17 +73,11 @@ def run_file_import(
     imported then, costing no wall time, and the context's engine is built.
     """
     max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
-    resolved: list[ImportService] = []
-
-    def prepare() -> None:
-        ctx.actor  # noqa: B018 - not logged in: said before the whole sheet is parsed
-        resolved.append(resolve_service(service))
-        ctx.engine  # noqa: B018 - built now, while the sheet loads
-
+    ready = ServiceLoader(ctx, service)
     table, meta = parse_file(
-        path, specs, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=prepare
+        path, specs, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=ready
     )
-    report = resolved[0](  # open_table calls `meanwhile` on every path that returns
+    report = ready.service(
         ctx,
         rows=table.rows,
         pre_issues=table.schema_issues,
@@ -94,6 +88,30 @@ def run_file_import(
         **service_kwargs,
     )
     return ImportOutcome(report, table)
+
+
+class ServiceLoader:
+    """The `meanwhile` of an import (see `reader.open_table`): while the sheet is parsed it
+    resolves the actor (a missing login is said before the parse ends), imports the service
+    when it is named "module:function" (SQLAlchemy and the models) and builds the context's
+    engine. `service` is then the function to call."""
+
+    def __init__(self, ctx: ServiceContext, service: ImportService | str) -> None:
+        self._ctx = ctx
+        self._named = service
+        self._service: ImportService | None = None
+
+    def __call__(self) -> None:
+        self._ctx.actor  # noqa: B018
+        self._service = resolve_service(self._named)
+        self._ctx.engine  # noqa: B018
+
+    @property
+    def service(self) -> ImportService:
+        if self._service is None:  # open_table calls `meanwhile` on every path that returns
+            self()
+        assert self._service is not None
+        return self._service
 
 
 def resolve_service(service: ImportService | str) -> ImportService:

@@ -21,7 +21,7 @@ from jjadmin.importers.columns import (
     _parse_cell,
     read_rows,
 )
-from jjadmin.importers.common import ImportOutcome, ImportService, resolve_service
+from jjadmin.importers.common import ImportOutcome, ServiceLoader
 from jjadmin.importers.reader import (
     ZIP_MAGIC,
     Block,
@@ -439,18 +439,12 @@ def run_enroll_import(
     except OSError as exc:
         raise FileRejected(f"无法读取文件：{path}（{exc.strerror}）") from exc
     max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
-    service: list[ImportService] = []
-
-    def prepare() -> None:  # as in `common.run_file_import`, while calamine parses the sheet
-        ctx.actor  # noqa: B018
-        service.append(resolve_service("jjadmin.services.enrollments:import_enrollments"))
-        ctx.engine  # noqa: B018
-
+    ready = ServiceLoader(ctx, "jjadmin.services.enrollments:import_enrollments")
     with _collector_paused():
         table = read_enroll_table(
-            path, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=prepare
+            path, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=ready
         )
-        report = service[0](
+        report = ready.service(
             ctx,
             period=period,
             rows=table.rows,

@@ -19,7 +19,7 @@ from jjadmin.errors import FileRejected, NotAuthenticated
 from jjadmin.importers import calamine_path, reader
 from jjadmin.importers.calamine_path import CalamineSheet
 from jjadmin.importers.columns import ColumnSpec, ParsedColumns, read_rows
-from jjadmin.importers.common import resolve_service, run_file_import
+from jjadmin.importers.common import ServiceLoader, resolve_service, run_file_import
 from jjadmin.importers.reader import MSG_CORRUPT, open_table
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.results import FileMeta, ImportOptions, ImportReport, RowIssue
@@ -484,3 +484,14 @@ def test_resolve_service_returns_a_callable_unchanged_and_imports_a_name() -> No
     assert callable(found) and found.__name__ == "import_teachers"
     with pytest.raises(AttributeError):
         resolve_service(f"{__name__}:no_such_service")
+
+
+def test_a_service_loader_never_called_as_meanwhile_readies_itself_when_asked() -> None:
+    order: list[str] = []
+    ctx = make_context(order=order)
+    loader = ServiceLoader(ctx, f"{__name__}:recording_service")
+    assert order == [] and ctx._engine is None  # nothing happens before it is called
+    assert loader.service is recording_service
+    assert order == ["actor"] and ctx._engine is not None
+    assert loader.service is recording_service and order == ["actor"]  # once only
+    ctx.close()
