@@ -6,6 +6,7 @@ and duplicates inside the file. Checks against the database belong to the servic
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -79,7 +80,35 @@ class ParsedRow:
         return not self.issues
 
 
-class ParsedColumns(Sequence[ParsedRow]):
+class LazyRows(Sequence[ParsedRow]):
+    """A sheet's rows kept as columns by a subclass, as a Sequence of ParsedRows each built
+    when asked for (`_row`); `numbers` holds the rows' numbers in order."""
+
+    numbers: Sequence[int]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, i: int) -> ParsedRow: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[ParsedRow]: ...
+
+    def __getitem__(self, i: int | slice) -> ParsedRow | list[ParsedRow]:
+        if isinstance(i, slice):
+            return [self._row(k) for k in range(len(self))[i]]
+        return self._row(range(len(self))[i])
+
+    def __iter__(self) -> Iterator[ParsedRow]:
+        return map(self._row, range(len(self)))
+
+    @abstractmethod
+    def _row(self, i: int) -> ParsedRow:
+        """The ParsedRow at index `i`."""
+
+
+class ParsedColumns(LazyRows):
     """The parsed rows of a sheet, kept column by column as `read_rows` parses them.
 
     A ParsedRow is built only when one is asked for (by index or by iterating); a service
@@ -111,23 +140,6 @@ class ParsedColumns(Sequence[ParsedRow]):
             target.extend(values)
         for i, found in issues.items():
             self._issues[base + i] = found
-
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-    @overload
-    def __getitem__(self, i: int) -> ParsedRow: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[ParsedRow]: ...
-
-    def __getitem__(self, i: int | slice) -> ParsedRow | list[ParsedRow]:
-        if isinstance(i, slice):
-            return [self._row(k) for k in range(len(self))[i]]
-        return self._row(range(len(self))[i])
-
-    def __iter__(self) -> Iterator[ParsedRow]:
-        return map(self._row, range(len(self)))
 
     def _row(self, i: int) -> ParsedRow:
         issues = self._issues.get(i)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast, overload
 from jjadmin.errors import FileRejected, InputRejected, NotFound
 from jjadmin.importers.columns import (
     ColumnSpec,
+    LazyRows,
     ParsedRow,
     ParsedTable,
     _map_columns,
@@ -202,7 +203,7 @@ def read_enroll_table(
         )
 
 
-class EnrollRows(Sequence[ParsedRow]):
+class EnrollRows(LazyRows):
     """The rows of a 选课 sheet, kept column by column.
 
     Holds the row numbers, the parsed 学号 / 课程编号 / 姓名 of every row (None where a cell
@@ -218,7 +219,7 @@ class EnrollRows(Sequence[ParsedRow]):
         self._learner, self._course = index["learner_no"], index["course_code"]
         self._name: int | None = index.get("name")
         self._shared: dict[object, Any] = {}
-        self.numbers = array("q")
+        self.numbers: array[int] = array("q")
         self.learner_nos: list[Any] = []
         self.course_codes: list[Any] = []
         self.names: list[Any] | None = None if self._name is None else []
@@ -233,23 +234,6 @@ class EnrollRows(Sequence[ParsedRow]):
         self._clean_learner_nos: set[CellValue] = set()
         self._clean_codes: set[CellValue] = set()
         self._clean_names: set[CellValue] = set()
-
-    def __len__(self) -> int:
-        return len(self.numbers)
-
-    @overload
-    def __getitem__(self, i: int) -> ParsedRow: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[ParsedRow]: ...
-
-    def __getitem__(self, i: int | slice) -> ParsedRow | list[ParsedRow]:
-        if isinstance(i, slice):
-            return [self._row(k) for k in range(len(self))[i]]
-        return self._row(range(len(self))[i])
-
-    def __iter__(self) -> Iterator[ParsedRow]:
-        return map(self._row, range(len(self)))
 
     def _row(self, i: int) -> ParsedRow:
         values: dict[str, object] = {

@@ -782,7 +782,7 @@ def _validate_rows(
             plan.fresh = _NewTeachers({k: column(k) for k in _NEW_FROM_SHEET}, idents, found)
             return
     elif not report.issues and _all_plainly_same(
-        rows, column, idents, school_codes, genders, births, given_nos, school_of, existing
+        rows, column, idents, school_codes, genders, births, school_of, existing
     ):
         plan.same.update(_row_numbers(rows))
         return
@@ -916,7 +916,6 @@ def _all_plainly_same(
     school_codes: list[Any],
     genders: list[Any],
     births: list[Any],
-    given_nos: list[Any],
     school_of: Any,
     existing: dict[str, tuple[Any, ...]],
 ) -> bool:
