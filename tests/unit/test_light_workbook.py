@@ -466,3 +466,24 @@ def set_workbook_pr(path: Path, element: str) -> None:
     rewrite_member(path, "xl/workbook.xml", transform)
     with zipfile.ZipFile(path) as zf:
         assert element.encode() in zf.read("xl/workbook.xml")
+
+
+@pytest.mark.parametrize("member", ["xl/workbook.xml", "xl/_rels/workbook.xml.rels", "_rels/.rels"])
+def test_a_package_part_that_is_not_xml_is_judged_and_worded_by_openpyxl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, member: str
+) -> None:
+    path = make_xlsx(tmp_path / "t.xlsx", [HEADERS, ["1", "张三", None]])
+    rewrite_member(path, member, lambda data: data[: len(data) // 2])  # cut off mid-element
+    with zipfile.ZipFile(path) as zf:
+        with pytest.raises(Exception):  # noqa: B017 - whatever the XML parser raises
+            light_workbook(zf)
+
+    def outcome() -> object:
+        try:
+            return read_rows(path, SPECS).rows
+        except FileRejected as exc:
+            return exc.message
+
+    fast = outcome()
+    monkeypatch.setattr(reader, "USE_CALAMINE", False)
+    assert fast == outcome()  # openpyxl's verdict (rows, or its message) either way
