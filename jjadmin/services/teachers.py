@@ -830,7 +830,7 @@ def _validate_rows(
                     "learner-no-mismatch",
                 )
             elif school is not None and i not in flagged:
-                new_rows[number] = (_values_at(rows, i), ident, school[0])
+                new_rows[number] = (rows[i].values, ident, school[0])
             continue
         if given_no is not None and given_no != old.learner_no:
             issue(
@@ -866,11 +866,7 @@ def _validate_rows(
                 "name-change",
             )
             continue
-        changes = {
-            k: given[i]
-            for k, given in zip(UPDATABLE, updatable, strict=True)
-            if given[i] is not None and given[i] != getattr(old, k)
-        }  # `_diff` of the row's cells
+        changes = _diff(old, {k: given[i] for k, given in zip(UPDATABLE, updatable, strict=True)})
         if not changes:
             plan.same.add(number)
         elif not upsert:
@@ -998,10 +994,6 @@ def _flagged(rows: Sequence[RowLike]) -> set[int]:
     if isinstance(rows, KeyedColumns):
         return rows.flagged()
     return {i for i, r in enumerate(rows) if r.issues}
-
-
-def _values_at(rows: Sequence[RowLike], i: int) -> dict[str, Any]:
-    return rows[i].values
 
 
 def _columns_of(rows: Sequence[RowLike]) -> Callable[[str], list[Any]]:
