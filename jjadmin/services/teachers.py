@@ -1039,7 +1039,8 @@ def _plan_sync(
     school_ids: set[int] = set()
     if actor.role not in ("city", "district", "system") and actor.acting_school_id:
         school_ids.add(actor.acting_school_id)
-    codes = {str(c) for r in rows if (c := r.values.get("school_code")) is not None}
+    column = _columns_of(rows)
+    codes = {str(c) for c in column("school_code") if c is not None}
     for chunk in _chunks(sorted(codes)):
         school_ids.update(
             session.execute(
@@ -1049,9 +1050,7 @@ def _plan_sync(
     seen_ids: set[str] = set()
     seen_nos: set[str] = set()
     unidentified = 0
-    for r in rows:
-        ident = r.values.get("id_number")
-        no = r.values.get("learner_no")
+    for ident, no in zip(column("id_number"), column("learner_no"), strict=True):
         if isinstance(ident, IdNumber):
             seen_ids.add(ident.value)
         elif no is not None:
