@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import compress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, cast
 
 from jjadmin.errors import FileRejected, InputRejected, NotFound
 from jjadmin.importers.columns import (
@@ -339,29 +339,16 @@ class EnrollRows(LazyRows):
             self.names.append(_shared(share, values.get("name")))
 
 
-class _SomeRows(Sequence[ParsedRow]):
+class _SomeRows(LazyRows):
     """Some of an EnrollRows' rows, by position (the rows an import keeps)."""
 
     def __init__(self, rows: EnrollRows, positions: Sequence[int]) -> None:
         self._rows = rows
         self._positions = positions
+        self.numbers = [rows.numbers[p] for p in positions]
 
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    @overload
-    def __getitem__(self, i: int) -> ParsedRow: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[ParsedRow]: ...
-
-    def __getitem__(self, i: int | slice) -> ParsedRow | list[ParsedRow]:
-        if isinstance(i, slice):
-            return [self._rows[k] for k in self._positions[i]]
+    def _row(self, i: int) -> ParsedRow:
         return self._rows[self._positions[i]]
-
-    def __iter__(self) -> Iterator[ParsedRow]:
-        return map(self._rows.__getitem__, self._positions)
 
 
 def _shared(share: Callable[[object, object], Any], value: object) -> Any:
