@@ -67,13 +67,13 @@ def run_file_import(
 ) -> ImportOutcome:
     """Parse `path` with `specs`, then call `service(ctx, rows=…, pre_issues=…, file=…, …)`.
 
-    While python-calamine parses the sheet in its own thread, the actor is resolved (a
-    missing login is said at once) and the database layer made ready: `service` may be
+    The actor is resolved first (a missing login is said at once). While python-calamine
+    parses the sheet in its own thread the database layer is made ready: `service` may be
     named "module:function" so that SQLAlchemy and the models (about 0.4 s of start-up) are
     imported then, costing no wall time, and the context's engine is built.
     """
+    ready = ServiceLoader(ctx, service)  # who is asking is known before the file is read
     max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
-    ready = ServiceLoader(ctx, service)
     table, meta = parse_file(
         path, specs, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=ready
     )
@@ -91,18 +91,19 @@ def run_file_import(
 
 
 class ServiceLoader:
-    """The `meanwhile` of an import (see `reader.open_table`): while the sheet is parsed it
-    resolves the actor (a missing login is said before the parse ends), imports the service
-    when it is named "module:function" (SQLAlchemy and the models) and builds the context's
-    engine. `service` is then the function to call."""
+    """Readies an import's service. Made before the file is read, it resolves the actor (a
+    missing login is said at once, whatever the file); as the `meanwhile` of the read (see
+    `reader.open_table`) it imports the service when it is named "module:function"
+    (SQLAlchemy and the models) and builds the context's engine while the sheet is parsed.
+    `service` is then the function to call."""
 
     def __init__(self, ctx: ServiceContext, service: ImportService | str) -> None:
+        ctx.actor  # noqa: B018
         self._ctx = ctx
         self._named = service
         self._service: ImportService | None = None
 
     def __call__(self) -> None:
-        self._ctx.actor  # noqa: B018
         self._service = resolve_service(self._named)
         self._ctx.engine  # noqa: B018
 

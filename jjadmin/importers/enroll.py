@@ -401,6 +401,7 @@ def run_enroll_import(
 
     Raises NotFound (4, no such file), FileRejected (1), and what the service raises.
     """
+    ready = ServiceLoader(ctx, "jjadmin.services.enrollments:import_enrollments")
     if not path.exists():
         raise NotFound(f"文件不存在：{path}")
     if not path.is_file():
@@ -410,7 +411,6 @@ def run_enroll_import(
     except OSError as exc:
         raise FileRejected(f"无法读取文件：{path}（{exc.strerror}）") from exc
     max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
-    ready = ServiceLoader(ctx, "jjadmin.services.enrollments:import_enrollments")
     with _collector_paused():
         table = read_enroll_table(
             path, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=ready

@@ -490,8 +490,25 @@ def test_a_service_loader_never_called_as_meanwhile_readies_itself_when_asked() 
     order: list[str] = []
     ctx = make_context(order=order)
     loader = ServiceLoader(ctx, f"{__name__}:recording_service")
-    assert order == [] and ctx._engine is None  # nothing happens before it is called
+    assert order == ["actor"] and ctx._engine is None  # the actor first, nothing else yet
     assert loader.service is recording_service
-    assert order == ["actor"] and ctx._engine is not None
+    assert ctx._engine is not None
     assert loader.service is recording_service and order == ["actor"]  # once only
     ctx.close()
+
+
+@pytest.mark.parametrize("trouble", ["missing file", "blank csv", "unknown sheet"])
+def test_not_logged_in_is_said_before_anything_about_the_file(tmp_path: Path, trouble: str) -> None:
+    if trouble == "missing file":
+        path = tmp_path / "nowhere.xlsx"
+    elif trouble == "blank csv":
+        path = tmp_path / "blank.csv"
+        path.write_text("\n" * 30 + "学号,姓名\n1,张三\n", encoding="utf-8")
+    else:
+        path = small_xlsx(tmp_path)
+    ctx = make_context(logged_in=False)
+    with pytest.raises(NotAuthenticated):
+        run_file_import(
+            ctx, path, SPECS, recording_service, options=ImportOptions(), sheet="没有这张表"
+        )
+    assert SERVICE_CALLS == []
