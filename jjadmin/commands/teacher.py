@@ -260,6 +260,7 @@ def teacher_import(
             file,
             teacher_columns(sc.now.date()),
             "jjadmin.services.teachers:import_teachers",  # imported while the sheet loads
+            read_ahead="jjadmin.services.teachers:read_ahead_teachers",
             options=ImportOptions(dry_run, skip_invalid),
             sheet=sheet,
             progress=progress,

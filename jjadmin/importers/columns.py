@@ -494,7 +494,7 @@ def read_rows(
     progress: Callable[[int], None] | None = None,
     limits: ZipLimits | None = None,
     block_rows: int = BLOCK_ROWS,
-    meanwhile: Callable[[], object] | None = None,
+    meanwhile: Callable[[int | None], object] | None = None,
 ) -> ParsedTable:
     """Read a whole file into ParsedRows, collecting every problem instead of stopping.
 

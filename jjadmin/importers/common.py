@@ -34,7 +34,7 @@ def parse_file(
     sheet: str | None,
     max_rows: int,
     progress: Callable[[int], None] | None = None,
-    meanwhile: Callable[[], object] | None = None,
+    meanwhile: Callable[[int | None], object] | None = None,
 ) -> tuple[ParsedTable, FileMeta]:
     """Read and parse a whole file (nothing is written). Raises NotFound, FileRejected.
 
@@ -63,6 +63,7 @@ def run_file_import(
     options: ImportOptions,
     sheet: str | None = None,
     progress: Callable[[int], None] | None = None,
+    read_ahead: str | None = None,
     **service_kwargs: Any,
 ) -> ImportOutcome:
     """Parse `path` with `specs`, then call `service(ctx, rows=…, pre_issues=…, file=…, …)`.
@@ -70,9 +71,10 @@ def run_file_import(
     The actor is resolved first (a missing login is said at once). While python-calamine
     parses the sheet in its own thread the database layer is made ready: `service` may be
     named "module:function" so that SQLAlchemy and the models (about 0.4 s of start-up) are
-    imported then, costing no wall time, and the context's engine is built.
+    imported then, costing no wall time, and the context's engine is built; `read_ahead`:
+    see `ServiceLoader`.
     """
-    ready = ServiceLoader(ctx, service)  # who is asking is known before the file is read
+    ready = ServiceLoader(ctx, service, read_ahead)  # the actor is known before the file is read
     max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
     table, meta = parse_file(
         path, specs, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=ready
@@ -95,17 +97,24 @@ class ServiceLoader:
     missing login is said at once, whatever the file); as the `meanwhile` of the read (see
     `reader.open_table`) it imports the service when it is named "module:function"
     (SQLAlchemy and the models) and builds the context's engine while the sheet is parsed.
-    `service` is then the function to call."""
+    `read_ahead`, "module:function", is then called as `function(ctx, rows)` with the number
+    of rows the sheet holds: a service reads there what it will need (see
+    `ServiceContext.read_ahead`). `service` is then the function to call."""
 
-    def __init__(self, ctx: ServiceContext, service: ImportService | str) -> None:
+    def __init__(
+        self, ctx: ServiceContext, service: ImportService | str, read_ahead: str | None = None
+    ) -> None:
         ctx.actor  # noqa: B018
         self._ctx = ctx
         self._named = service
+        self._read_ahead = read_ahead
         self._service: ImportService | None = None
 
-    def __call__(self) -> None:
+    def __call__(self, rows: int | None = None) -> None:
         self._service = resolve_service(self._named)
         self._ctx.engine  # noqa: B018
+        if self._read_ahead is not None and rows:
+            resolve_service(self._read_ahead)(self._ctx, rows)
 
     @property
     def service(self) -> ImportService:

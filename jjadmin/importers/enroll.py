@@ -161,7 +161,7 @@ def read_enroll_table(
     sheet: str | None = None,
     max_rows: int,
     progress: Callable[[int], None] | None = None,
-    meanwhile: Callable[[], object] | None = None,
+    meanwhile: Callable[[int | None], object] | None = None,
 ) -> ParsedTable:
     """`columns.read_rows` for the 选课 sheet, lean enough for 500,000 rows.
 

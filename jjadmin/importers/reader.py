@@ -214,11 +214,12 @@ def open_table(
     max_rows: int = DEFAULT_MAX_ROWS,
     header_candidates: Sequence[str] = (),
     limits: ZipLimits | None = None,
-    meanwhile: Callable[[], object] | None = None,
+    meanwhile: Callable[[int | None], object] | None = None,
 ) -> Table:
     """Open an xlsx or csv file (type sniffed from its bytes) and locate its header row.
 
-    `meanwhile` is called once, before the header is looked for: on the python-calamine
+    `meanwhile(rows)` is called once, before the header is looked for, with the number of
+    rows the sheet holds as far as is known then (None: unknown): on the python-calamine
     path the sheet is then being parsed in a thread that releases the GIL, so work done
     there (such as importing the database layer) costs no wall time. It runs on every
     path; whatever it raises closes the file and propagates.
@@ -237,7 +238,7 @@ def open_table(
     table = _open_csv(path, max_rows, candidates)
     if meanwhile is not None:
         try:
-            meanwhile()
+            meanwhile(table.estimated_rows)
         except BaseException:
             table.close()
             raise
@@ -373,7 +374,7 @@ def _open_xlsx(
     max_rows: int,
     candidates: set[str],
     limits: ZipLimits,
-    meanwhile: Callable[[], object] | None = None,
+    meanwhile: Callable[[int | None], object] | None = None,
 ) -> Table:
     handle = path.open("rb")
     try:
@@ -393,7 +394,7 @@ def _open_xlsx_handle(
     limits: ZipLimits,
     *,
     path: Path | None = None,
-    meanwhile: Callable[[], object] | None = None,
+    meanwhile: Callable[[int | None], object] | None = None,
 ) -> Table:
     try:
         with zipfile.ZipFile(handle) as zf:
@@ -425,7 +426,7 @@ def _open_xlsx_handle(
         if book.fast and book.calamine is None:
             book.shared_strings = _guarded(lambda: _read_shared_strings(wb, book.strings_path))
         if meanwhile is not None:
-            meanwhile()  # while calamine parses the sheet in its thread
+            meanwhile(claimed_max_row)  # while calamine parses the sheet in its thread
         header = _guarded(lambda: _find_header(_sheet_rows(book, ws, None), candidates))
         if header is None:
             raise FileRejected(

@@ -105,6 +105,9 @@ class ServiceContext:
         self._sessions: Any = None
         self._read_sessions: Any = None
         self._raw: RawReader | None = None
+        # what a service read ahead of its transaction while a sheet was being parsed; the
+        # service checks that it is still current before it uses it (services.teachers)
+        self.read_ahead: dict[str, Any] = {}
 
     @property
     def actor(self) -> Actor:

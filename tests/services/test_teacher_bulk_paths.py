@@ -5,17 +5,25 @@ duplicate still refused); a large sheet looks existing teachers up in one pass."
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Table, func, inspect, select
 
 from jjadmin import db
+from jjadmin.db import make_engine, session_factory
 from jjadmin.errors import Conflict
-from jjadmin.models import Teacher
+from jjadmin.importers.common import run_file_import
+from jjadmin.importers.teacher import TEACHER_HEADERS, teacher_columns
+from jjadmin.models import Teacher, metadata
 from jjadmin.services import teachers
+from jjadmin.services.accounts import seed_districts
+from jjadmin.services.context import ServiceContext
 from jjadmin.services.imports import undo_batch
-from jjadmin.services.results import ImportReport
-from tests.conftest import CtxFactory
+from jjadmin.services.results import ImportOptions, ImportReport
+from tests.conftest import CtxFactory, Outbox
+from tests.factories import NOW, make_account, make_school
 from tests.services.test_teachers import (  # noqa: F401 - fixtures
     World,
     import_sheet,
@@ -23,6 +31,7 @@ from tests.services.test_teachers import (  # noqa: F401 - fixtures
     sheet_row,
     world,
 )
+from tests.xlsx_helpers import make_xlsx
 
 INDEXES = {ix.name for ix in teachers.T.indexes}
 
@@ -100,7 +109,7 @@ def test_a_duplicate_met_when_the_unique_index_is_rebuilt_writes_nothing(
     taken = new_id()
     import_sheet(make_ctx(world.a1), [sheet_row(taken)])
     # another run inserted `taken` after this one looked: validation does not see it
-    monkeypatch.setattr(teachers, "_existing_rows", lambda session, ids: {})
+    monkeypatch.setattr(teachers, "_existing_rows", lambda session, ids, ahead=None: {})
     rows = [sheet_row(new_id()), sheet_row(taken), sheet_row(new_id())]
     with pytest.raises(Conflict, match="同时进行的另一项操作"):
         import_sheet(make_ctx(world.a1), rows)
@@ -139,3 +148,112 @@ def test_the_one_pass_lookup_of_existing_teachers_decides_as_the_in_lists(
     found = outcomes[1]
     assert (found["created"], found["updated"], found["skipped"]) == (1, 1, 3)
     assert found["codes"] == ["id-other-school", "name-change"]
+
+
+# --- the read-ahead of existing teachers (while the sheet is parsed) -------------------------
+
+
+@pytest.fixture
+def fetches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """FULL_SCAN_AT lowered to 1 row; counts the one-pass reads of the teacher table."""
+    monkeypatch.setattr(teachers, "FULL_SCAN_AT", 1)
+    seen: list[int] = []
+    original = teachers._fetch_all
+
+    def spy(dbapi: object) -> list[tuple[object, ...]]:
+        found = original(dbapi)
+        seen.append(len(found))
+        return found
+
+    monkeypatch.setattr(teachers, "_fetch_all", spy)
+    return seen
+
+
+def reimport(ctx: ServiceContext, tmp_path: Path, rows: list[list[object]], **kw: Any) -> Any:
+    path = make_xlsx(tmp_path / f"again{len(rows)}.xlsx", [list(TEACHER_HEADERS), *rows])
+    return run_file_import(
+        ctx,
+        path,
+        teacher_columns(NOW.date()),
+        teachers.import_teachers,
+        options=ImportOptions(),
+        **kw,
+    ).report
+
+
+def test_a_large_reimport_uses_the_teachers_read_while_the_sheet_loaded(
+    world: World,  # noqa: F811
+    make_ctx: CtxFactory,
+    import_sheet: Callable[..., ImportReport],  # noqa: F811
+    fetches: list[int],
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [sheet_row(new_id()) for _ in range(3)]
+    import_sheet(make_ctx(world.a1), rows)
+    fetches.clear()
+    ctx = make_ctx(world.a1)
+    read: list[object] = []
+    original = teachers.read_ahead_teachers
+
+    def reading(ctx: ServiceContext, rows: int) -> None:
+        original(ctx, rows)
+        read.append((rows, ctx.read_ahead.get(teachers.READ_AHEAD)))
+
+    monkeypatch.setattr(teachers, "read_ahead_teachers", reading)
+    ahead = "jjadmin.services.teachers:read_ahead_teachers"
+    report = reimport(ctx, tmp_path, rows, read_ahead=ahead)
+    assert (report.created, report.skipped, report.issues) == (0, 3, [])
+    ((estimate, entry),) = read  # called once, with the rows the sheet holds
+    assert estimate is not None and estimate >= 3
+    # SQLite: read once while the sheet loaded and used as it was; PostgreSQL reads none
+    # ahead and the lookup reads the table
+    assert (entry is not None) == (engine.dialect.name == "sqlite")
+    assert fetches == [3]
+    assert ctx.read_ahead == {}  # used once, then gone
+
+
+def test_teachers_read_on_another_connection_are_read_again(
+    world: World,  # noqa: F811
+    make_ctx: CtxFactory,
+    import_sheet: Callable[..., ImportReport],  # noqa: F811
+    fetches: list[int],
+    tmp_path: Path,
+) -> None:
+    rows = [sheet_row(new_id()) for _ in range(3)]
+    import_sheet(make_ctx(world.a1), rows)
+    fetches.clear()
+    ctx = make_ctx(world.a1)
+    ctx.read_ahead[teachers.READ_AHEAD] = teachers.ReadAhead(object(), 0, [])  # not current
+    report = reimport(ctx, tmp_path, rows)
+    assert (report.created, report.skipped, report.issues) == (0, 3, [])
+    assert fetches == [3]
+
+
+def test_teachers_read_ahead_are_read_again_after_another_connection_committed(
+    tmp_path: Path, outbox: Outbox, fetches: list[int]
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'city.db'}", create=True)
+    metadata.create_all(engine)
+    with session_factory(engine)() as s:
+        seed_districts(s)
+        school = make_school(s, "4401040001", "440104")
+        admin = make_account(s, "school", school=school)
+        s.commit()
+    rows = [sheet_row(new_id()) for _ in range(3)]
+    make = CtxFactory(engine, outbox)
+    assert reimport(make(admin), tmp_path, rows[:2]).created == 2
+    ctx = make(admin)
+    teachers.read_ahead_teachers(ctx, 10)  # two teachers read ahead
+    other = make_engine(f"sqlite:///{tmp_path / 'city.db'}")
+    try:  # another process adds the third meanwhile
+        assert reimport(CtxFactory(other, outbox)(admin), tmp_path, rows[2:]).created == 1
+    finally:
+        other.dispose()
+    fetches.clear()
+    report = reimport(ctx, tmp_path, rows)
+    # the third is known: the rows read ahead were stale (data_version moved) and read again
+    assert (report.created, report.skipped, report.issues) == (0, 3, [])
+    assert fetches == [3]
+    engine.dispose()

@@ -179,7 +179,7 @@ def test_a_sheet_calamine_cannot_parse_becomes_file_rejected_through_open_table(
     )
     calls: list[str] = []
     with pytest.raises(FileRejected) as caught:
-        open_table(path, header_candidates=HEADERS, meanwhile=lambda: calls.append("x"))
+        open_table(path, header_candidates=HEADERS, meanwhile=lambda rows: calls.append("x"))
     assert caught.value.message == MSG_CORRUPT
     assert "float" in caught.value.data["detail"]
     assert len(calamine_sheets) == 1  # the error came from the calamine thread
@@ -279,20 +279,24 @@ def test_meanwhile_is_called_exactly_once_on_every_path(
     reading_path: tuple[str, Path], calamine_sheets: list[CalamineSheet]
 ) -> None:
     name, path = reading_path
-    calls: list[int] = []
-    with open_table(path, header_candidates=HEADERS, meanwhile=lambda: calls.append(1)) as table:
-        assert calls == [1]
+    calls: list[int | None] = []
+    with open_table(
+        path, header_candidates=HEADERS, meanwhile=lambda rows: calls.append(rows)
+    ) as table:
+        assert len(calls) == 1
         rows = [r.values for r in table]
         list(table.blocks(2))
-    assert calls == [1]
+    assert len(calls) == 1
+    # the rows the sheet holds as far as known then: at least its data rows
+    assert calls[0] is not None and calls[0] >= len(rows)
     assert rows[:2] == [("1", "张三"), ("2", "李四")]
     assert len(calamine_sheets) == (1 if name == "calamine" else 0)
 
 
 def test_read_rows_passes_meanwhile_on(reading_path: tuple[str, Path]) -> None:
-    calls: list[int] = []
-    table = read_rows(reading_path[1], SPECS, meanwhile=lambda: calls.append(1))
-    assert calls == [1]
+    calls: list[int | None] = []
+    table = read_rows(reading_path[1], SPECS, meanwhile=lambda rows: calls.append(rows))
+    assert len(calls) == 1 and calls[0] is not None and calls[0] >= len(table.rows)
     assert [r.values["name"] for r in table.rows][:2] == ["张三", "李四"]
 
 
@@ -319,7 +323,9 @@ def test_meanwhile_runs_while_calamine_is_still_loading(
 ) -> None:
     slow_calamine.patience = 2.0
     with open_table(
-        small_xlsx(tmp_path), header_candidates=HEADERS, meanwhile=slow_calamine.go.set
+        small_xlsx(tmp_path),
+        header_candidates=HEADERS,
+        meanwhile=lambda rows: slow_calamine.go.set(),
     ) as table:
         assert [r.values for r in table] == [("1", "张三"), ("2", "李四")]
     # had meanwhile run after the first read, the load would have waited its patience out
@@ -330,7 +336,7 @@ class Refused(Exception):
     pass
 
 
-def refuse() -> None:
+def refuse(rows: int | None) -> None:
     raise Refused("尚未登录")
 
 
