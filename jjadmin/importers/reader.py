@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice, repeat
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal, TypeAlias
+from typing import IO, Any, Literal, TypeAlias, TypeVar
 
 from jjadmin.errors import FileRejected
 
@@ -53,6 +53,7 @@ _XML_CHUNK = 1 << 16
 USE_FAST_XLSX = True
 USE_CALAMINE = os.environ.get("JJADMIN_XLSX_READER", "") != "expat"
 DEFAULT_MAX_ROWS = 1_000_000
+_T = TypeVar("_T")
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -616,53 +617,46 @@ def _xlsx_value(cell: Any) -> CellValue:
 def _xlsx_data_rows(
     book: _Book, ws: Any, header_row: int, width: int, max_rows: int
 ) -> Iterator[RawRow]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        count = 0
-        rows = _sheet_rows(book, ws, width)
-        while True:
-            try:
-                item = next(rows, None)
-            except FileRejected:
-                raise
-            except Exception as exc:
-                raise FileRejected(MSG_CORRUPT, data={"detail": str(exc)[:200]}) from exc
-            if item is None:
-                return
-            number, values = item
-            if number <= header_row or _is_blank(values):
-                continue
-            count += 1
-            if count > max_rows:
-                raise _rows_exceeded(max_rows)
-            yield RawRow(number, _fit(values, width))
+    count = 0
+    for number, values in _read_guarded(_sheet_rows(book, ws, width)):
+        if number <= header_row or _is_blank(values):
+            continue
+        count += 1
+        if count > max_rows:
+            raise _rows_exceeded(max_rows)
+        yield RawRow(number, _fit(values, width))
 
 
 def _calamine_blocks(
     book: _Book, header_row: int, width: int, max_rows: int, size: int
 ) -> Iterator[Block]:
     """`_xlsx_data_rows` of a calamine sheet, per block and per column."""
+    count = 0
+    for first, columns in _read_guarded(book.calamine.column_blocks(header_row, width, size)):
+        block = _block(list(range(first, first + len(columns[0]))), columns, width)
+        if block is None:
+            continue
+        count += len(block.numbers)
+        if count > max_rows:
+            raise _rows_exceeded(max_rows)
+        yield block
+
+
+def _read_guarded(items: Iterator[_T]) -> Iterator[_T]:
+    """`items` with the readers' warnings silenced; a reader's own failure (not a
+    FileRejected) becomes FileRejected(MSG_CORRUPT)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        count = 0
-        blocks = book.calamine.column_blocks(header_row, width, size)
         while True:
             try:
-                item = next(blocks, None)
+                item = next(items)
+            except StopIteration:
+                return
             except FileRejected:
                 raise
             except Exception as exc:
                 raise FileRejected(MSG_CORRUPT, data={"detail": str(exc)[:200]}) from exc
-            if item is None:
-                return
-            first, columns = item
-            block = _block(list(range(first, first + len(columns[0]))), columns, width)
-            if block is None:
-                continue
-            count += len(block.numbers)
-            if count > max_rows:
-                raise _rows_exceeded(max_rows)
-            yield block
+            yield item
 
 
 def _sheet_rows(
