@@ -34,7 +34,7 @@ from jjadmin.rules.windows import declaration_deadline, declarations_open
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
-from jjadmin.services.periods import current_period_code, get_period
+from jjadmin.services.period_lookup import current_period_code, get_period
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.scope import OUT_OF_SCOPE
 

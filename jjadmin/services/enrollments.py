@@ -63,7 +63,7 @@ from jjadmin.services.enroll_stats import StatsResult as StatsResult
 from jjadmin.services.enroll_stats import StatsRow as StatsRow
 from jjadmin.services.enroll_stats import enrollment_stats as enrollment_stats
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
-from jjadmin.services.periods import current_period_code, get_period
+from jjadmin.services.period_lookup import current_period_code, get_period
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.scope import OUT_OF_SCOPE, school_clause
 from jjadmin.services.verification import require_verified
