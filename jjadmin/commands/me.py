@@ -22,7 +22,7 @@ def me_show(
     """查看本人的教师信息与信息审核记录。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands.teacher import render_detail
-    from jjadmin.services import teacher_views
+    from jjadmin.services.teachers import views as teacher_views
 
     out = output(ctx, as_json=as_json)
     detail = teacher_views.my_profile(service_context(ctx), show_id=show_id)

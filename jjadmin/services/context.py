@@ -197,7 +197,8 @@ class ServiceContext:
         self._read_sessions: Any = None
         self._raw: RawReader | None = None
         # what a service read ahead of its transaction while a sheet was being parsed; the
-        # service checks that it is still current before it uses it (services.teachers)
+        # service checks that it is still current before it uses it
+        # (services.teachers.roster_lookup)
         self.read_ahead: dict[str, Any] = {}
 
     @property
