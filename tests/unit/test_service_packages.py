@@ -14,9 +14,13 @@ from types import ModuleType
 
 import pytest
 
-LAZY_PACKAGES = ("jjadmin.services.teachers",)
+LAZY_PACKAGES = ("jjadmin.services.teachers", "jjadmin.services.enrollment")
 # run on the DB-API driver at start-up (tests/test_read_paths.py runs the commands themselves)
-LIGHT_MODULES = ("jjadmin.services.teachers.views", "jjadmin.services.identity")
+LIGHT_MODULES = (
+    "jjadmin.services.teachers.views",
+    "jjadmin.services.enrollment.stats",
+    "jjadmin.services.identity",
+)
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "pydantic_settings")
 
 
