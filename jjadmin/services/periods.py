@@ -16,7 +16,7 @@ from jjadmin.rules.codes import parse_period_code
 from jjadmin.rules.windows import check_window_order, parse_window_time, period_state, state_label
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
-from jjadmin.services.courses import visible_course_clause
+from jjadmin.services.courses.visibility import visible_course_clause
 from jjadmin.services.period_lookup import current_period_code as current_period_code
 from jjadmin.services.period_lookup import get_period as get_period
 
