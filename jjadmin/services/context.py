@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from jjadmin.errors import AccountLocked, JjadminError, NotAuthenticated, PermissionDenied
+from jjadmin.errors import (
+    AccessDenied,
+    AccountLocked,
+    JjadminError,
+    NotAuthenticated,
+    PermissionDenied,
+)
 from jjadmin.rawdb import as_utc
 
 if TYPE_CHECKING:  # SQLAlchemy loads only when a command needs the engine (start-up time)
@@ -51,6 +57,7 @@ class Actor:
     token_id: int | None = None
     verified_until: datetime | None = None
     principal_school_id: int | None = None
+    must_change_password: bool = False
 
     def has_role(self, *roles: str) -> bool:
         if self.role in roles:
@@ -89,6 +96,17 @@ def unlock_hint_for(role: str) -> str:
     return "请联系其他市级培训中心管理员解锁：jjadmin account unlock 用户名"
 
 
+class PasswordChangeRequired(AccessDenied):
+    """A first (ID-derived) or reset password must be replaced before anything else."""
+
+    code = "password-change-required"
+
+
+def password_change_hint(role: str) -> str:
+    command = "jjadmin me passwd" if role == "teacher" else "jjadmin account passwd"
+    return f"先运行 {command} 设置新密码（--password-stdin：第一行原密码，第二行新密码）"
+
+
 def not_logged_in() -> NotAuthenticated:
     return NotAuthenticated(
         "尚未登录或登录已过期",
@@ -101,7 +119,7 @@ SELECT t.id, t.revoked, t.expires_at, t.verified_until,
        a.id, a.username, a.role, a.name, a.disabled, a.locked_at, a.district_code,
        a.school_id, a.institution, a.teacher_id, s.code,
        (SELECT p.school_id FROM principal p WHERE p.teacher_id = a.teacher_id),
-       te.school_id, ts.code
+       te.school_id, ts.code, a.must_change_password
 FROM auth_token t
 JOIN account a ON a.id = t.account_id
 LEFT JOIN school s ON s.id = a.school_id
@@ -111,10 +129,12 @@ WHERE t.token_hash = :digest
 """
 
 
-def resolve_actor(ctx: ServiceContext) -> Actor:
+def resolve_actor(ctx: ServiceContext, *, password_change: bool = False) -> Actor:
     """The actor behind ctx.credentials (a session or account token).
 
-    Raises NotAuthenticated / AccountLocked (exit 3).
+    An account whose password must be replaced (a first or reset password) acts only to
+    change it (`password_change=True`: `me passwd`, `account passwd`, `whoami`).
+    Raises NotAuthenticated / AccountLocked / PasswordChangeRequired (exit 3).
     """
     if not ctx.credentials:
         raise not_logged_in()
@@ -125,13 +145,18 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
     (token_id, revoked, expires_at, verified_until, account_id, username, role, name) = row[:8]
     disabled, locked_at, district_code, school_id, institution, teacher_id = row[8:14]
     school_code, principal_school, teacher_school, teacher_school_code = row[14:18]
+    must_change = bool(row[18])
+    if bool(disabled):  # before the token's own state: `account disable` revokes the tokens
+        raise NotAuthenticated("账号已停用", hint="请联系上级管理员")
     expires = as_utc(expires_at)
     if bool(revoked) or expires is None or expires <= ctx.now:
         raise not_logged_in()
-    if bool(disabled):
-        raise NotAuthenticated("账号已停用", hint="请联系上级管理员")
     if locked_at is not None:
         raise AccountLocked(f"账号 {username} 已锁定", hint=unlock_hint_for(role))
+    if must_change and not password_change:
+        raise PasswordChangeRequired(
+            "须先修改密码（首次登录或密码已被重置）", hint=password_change_hint(role)
+        )
     if teacher_id is not None:
         return Actor(
             account_id,
@@ -144,6 +169,7 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
             token_id=token_id,
             verified_until=as_utc(verified_until),
             principal_school_id=principal_school,
+            must_change_password=must_change,
         )
     return Actor(
         account_id,
@@ -156,6 +182,7 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
         institution=institution,
         token_id=token_id,
         verified_until=as_utc(verified_until),
+        must_change_password=must_change,
     )
 
 
@@ -298,6 +325,11 @@ class ServiceContext:
 
     def set_actor(self, actor: Actor | None) -> None:
         self._actor = actor
+
+    @property
+    def actor_resolved(self) -> bool:
+        """Whether the actor is already known (given, or resolved once)."""
+        return self._actor is not None or self._actor_resolver is not None
 
     @property
     def is_authenticated(self) -> bool:

@@ -1,5 +1,6 @@
-"""Who is acting, as a command asks it: `whoami` and the SMS verification a sensitive export
-needs. (The actor itself is resolved from the session or token by services.context.)
+"""Who is acting, as a command asks it: `whoami`, acting only to change a first or reset
+password, and the SMS verification a sensitive export needs. (The actor itself is resolved
+from the session or token by services.context, which also raises PasswordChangeRequired.)
 
 Imports no SQLAlchemy: `whoami` and the start-up-critical read views use it.
 """
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jjadmin.errors import VerificationRequired
-from jjadmin.services.context import ROLE_NAMES, Actor, ServiceContext
+from jjadmin.services.context import ROLE_NAMES, Actor, ServiceContext, resolve_actor
+from jjadmin.services.context import PasswordChangeRequired as PasswordChangeRequired
+from jjadmin.services.context import password_change_hint as password_change_hint
 
 VERIFY_HINT = "先运行 jjadmin verify send，再运行 jjadmin verify check 验证码（30 分钟内有效）"
 
@@ -34,10 +37,18 @@ class WhoAmI:
     institution: str | None
     principal: bool
     verified_until: datetime | None
+    must_change_password: bool
+
+
+def acting_to_change_password(ctx: ServiceContext) -> Actor:
+    """The actor, also when its password must be replaced first (changing it, whoami)."""
+    if not ctx.actor_resolved:
+        ctx.set_actor(resolve_actor(ctx, password_change=True))
+    return ctx.actor
 
 
 def whoami(ctx: ServiceContext) -> WhoAmI:
-    a = ctx.actor
+    a = acting_to_change_password(ctx)
     verified = a.verified_until if a.is_verified(ctx.now) else None
     return WhoAmI(
         a.username,
@@ -49,4 +60,5 @@ def whoami(ctx: ServiceContext) -> WhoAmI:
         a.institution,
         a.principal_school_id is not None,
         verified,
+        a.must_change_password,
     )
