@@ -2,7 +2,7 @@
 
 Deliberately plain Python: every command pays for this module at start-up, and
 pydantic-settings alone cost ~0.25 s there (bench/README.md, step (f): `teacher list` must
-answer in 0.5 s including start-up). Nine settings of four types do not need it.
+answer in 0.5 s including start-up). A dozen settings of a few types do not need it.
 """
 
 from __future__ import annotations
@@ -68,6 +68,24 @@ def _bool(value: str) -> bool:
     raise ValueError("应为 true/false、1/0、yes/no 或 on/off")
 
 
+_ROLE_PREFIX_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _role_prefix(value: str) -> str:
+    """A PostgreSQL role-name prefix: lower-case letters, digits and _, starting with a
+    letter, at most 30 characters (it is shared by every database on the server)."""
+    text = value.strip()
+    if (
+        not text
+        or len(text) > 30
+        or not text[0].isascii()
+        or not text[0].isalpha()
+        or not set(text) <= _ROLE_PREFIX_CHARS
+    ):
+        raise ValueError("应以小写字母开头，只含小写字母、数字和下划线，最多 30 个字符")
+    return text
+
+
 def _path(value: str) -> Path | None:
     return Path(value) if value.strip() else None
 
@@ -96,6 +114,9 @@ class Settings:
     log_dir: Path | None = None
     debug: bool = False
     credit_rules: Path | None = None
+    # a city on PostgreSQL: login roles are named prefix + username (`db roles sync`)
+    pg_role_prefix: str = "jj_"
+    pg_connection_limit: int = 20
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalise_database_url(self.database_url))
@@ -127,6 +148,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "log_dir": _path,
     "debug": _bool,
     "credit_rules": _path,
+    "pg_role_prefix": _role_prefix,
+    "pg_connection_limit": _positive_int,
 }
 
 

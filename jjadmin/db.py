@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from jjadmin.errors import JjadminError, NotFound, UsageError
-from jjadmin.rawdb import UNINITIALISED, DatabaseUnavailable, describe_error
+from jjadmin.rawdb import (
+    INSUFFICIENT_PRIVILEGE,
+    UNINITIALISED,
+    DatabaseUnavailable,
+    describe_error,
+    role_refused,
+)
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -217,6 +223,8 @@ def db_error(engine: Engine, exc: BaseException) -> JjadminError | None:
 
     if not isinstance(exc, DBAPIError):
         return None
+    if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        return role_refused(str(exc.orig))
     message = describe_db_error(engine, exc)
     if message.startswith(UNINITIALISED):
         where = engine.url.render_as_string(hide_password=True)

@@ -65,11 +65,33 @@ def uninitialised(where: str) -> NotFound:
     return NotFound(f"{UNINITIALISED}：{where}", hint="先运行 jjadmin db init")
 
 
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+class RoleRefused(JjadminError):
+    """The database refused: the connected login role may not see or change this (a city's
+    row-level security, exit 3) — the database enforcing the scope the services check."""
+
+    exit_code = 3
+    code = "database-role-refused"
+
+
+def role_refused(message: str) -> RoleRefused:
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return RoleRefused(
+        f"数据库拒绝了这个操作：当前数据库角色无权访问或修改这些数据（{first}）",
+        hint="每个管理员账号的数据库角色只能访问本单位的数据；"
+        "请用本人账号的数据库连接，或请市级管理员运行 jjadmin db roles sync",
+    )
+
+
 def map_driver_error(exc: BaseException, where: str) -> JjadminError | None:
     """The user-facing error for a raw driver error, or None when it is a bug."""
     module = type(exc).__module__
     if not (module.startswith("sqlite3") or module.startswith("psycopg")):
         return None
+    if getattr(exc, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        return role_refused(str(exc))
     message = describe_error(str(exc), where)
     if message.startswith(UNINITIALISED):
         return uninitialised(where)

@@ -1,4 +1,4 @@
-"""`jjadmin db`: init, upgrade, check, backup."""
+"""`jjadmin db`: init, upgrade, check, backup, recover-admin, roles sync."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from typing import Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
-from jjadmin.commands._options import JsonOpt, PasswordStdinOpt
+from jjadmin.commands._options import DryRunOpt, JsonOpt, OverwriteOpt, PasswordStdinOpt
 from jjadmin.commands._prompt import ask_password, interactive, read_stdin_line
 
 app = typer.Typer(help="数据库初始化、升级、检查与备份", no_args_is_help=True)
+roles_app = typer.Typer(
+    help="市级 PostgreSQL：每个管理员账号一个数据库登录角色", no_args_is_help=True
+)
+app.add_typer(roles_app, name="roles")
 
 
 @app.command("init")
@@ -39,14 +43,23 @@ def db_init(
     out.result(msg, revision=result.revision, created_admin=result.admin, database=result.database)
 
 
-@app.command("upgrade")
+@app.command(
+    "upgrade", epilog="示例：jjadmin db upgrade（已启用数据库角色时同时同步角色与行级安全策略）"
+)
 def db_upgrade(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """把数据库结构升级到最新版本。"""
+    """把数据库结构升级到最新版本；市级 PostgreSQL 已启用数据库角色时，同时同步角色与策略。"""
     out = output(ctx, as_json=as_json)
     from jjadmin.services import setup
 
     result = setup.upgrade_database(service_context(ctx))
-    out.result("数据库结构已是最新", revision=result.revision, previous=result.previous)
+    roles = result.roles
+    synced = {} if roles is None else {"roles_synced": True, "policies": roles.policies}
+    out.result(
+        "数据库结构已是最新" + ("，数据库角色与行级安全策略已同步" if roles else ""),
+        revision=result.revision,
+        previous=result.previous,
+        **synced,
+    )
 
 
 @app.command("check")
@@ -61,17 +74,27 @@ def db_check(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     )
 
 
-@app.command("backup")
+@app.command(
+    "backup",
+    epilog="示例：jjadmin db backup /backup/jj-$(date +%F).dump --overwrite"
+    "（PostgreSQL：pg_dump 自定义格式，用 pg_restore 恢复）",
+)
 def db_backup(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="备份文件路径")],
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """备份数据库（SQLite 在线备份；PostgreSQL 调用 pg_dump）。"""
+    """备份数据库（SQLite 在线备份；PostgreSQL 调用 pg_dump，自定义格式）。
+
+    先写入同一目录下的临时文件，完成后才替换目标文件：备份失败时旧的备份原样保留。
+    """
     out = output(ctx, as_json=as_json)
+    from jjadmin.exporters.files import claim_output
     from jjadmin.services import setup
 
-    size = setup.backup_database(service_context(ctx), file)
+    claim_output(file, overwrite=overwrite)
+    size = setup.backup_database(service_context(ctx), file, overwrite=overwrite)
     out.result(f"已备份到 {file}", file=str(file), bytes=size)
 
 
@@ -101,4 +124,57 @@ def db_recover_admin(
         unlocked=done.unlocked,
         enabled=done.enabled,
         owner=done.owner,
+    )
+
+
+@roles_app.command(
+    "sync",
+    epilog="示例：jjadmin db roles sync --dry-run；"
+    "JJADMIN_PG_ROLE_PREFIX=gz_ jjadmin --db postgresql://jjadmin_owner@db/gz db roles sync",
+)
+def db_roles_sync(ctx: typer.Context, dry_run: DryRunOpt = False, as_json: JsonOpt = False) -> None:
+    """同步数据库登录角色与行级安全策略（市级管理员，用数据库所有者角色连接）。
+
+    每个启用的管理员账号一个登录角色（前缀 + 用户名，前缀由 JJADMIN_PG_ROLE_PREFIX 设置，
+    默认 jj_），停用或锁定的账号不能登录，已删除账号的角色被删除；每张存放单位数据的表按
+    权限范围启用行级安全。教师没有数据库角色。SQLite 数据库无需同步。
+    """
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services.dbroles.sync import ROLE_ACTIONS, SKIP_REASONS, sync_roles
+
+    report = sync_roles(service_context(ctx), dry_run=dry_run)
+    if report.backend != "postgresql":
+        out.result("SQLite 数据库只在本机使用，不需要数据库角色", backend=report.backend)
+        return
+    for r in report.skipped:
+        reason = SKIP_REASONS.get(r.reason or "", r.reason or "")
+        out.warn(f"账号 {r.username} 没有数据库角色：{reason}")
+    counts = {
+        action: report.count(action)
+        for action in ("created", "renamed", "login", "nologin", "updated", "dropped")
+    }
+    done = "、".join(f"{ROLE_ACTIONS[a]} {n}" for a, n in counts.items() if n) or "角色无变化"
+    verb = "将会" if dry_run else "已"
+    out.result(
+        f"{verb}同步数据库角色（前缀 {report.prefix}）：{done}；"
+        f"{report.tables} 张表启用行级安全，策略新建 {report.policies_created}、"
+        f"删除 {report.policies_dropped}，授权变更 {report.grants_changed}"
+        + ("（试运行，未做任何修改）" if dry_run else ""),
+        backend=report.backend,
+        dry_run=report.dry_run,
+        prefix=report.prefix,
+        roles=[
+            {
+                "username": r.username,
+                "role_name": r.role_name,
+                "action": r.action,
+                "reason": r.reason,
+            }
+            for r in report.roles
+        ],
+        tables=report.tables,
+        policies=report.policies,
+        policies_created=report.policies_created,
+        policies_dropped=report.policies_dropped,
+        grants_changed=report.grants_changed,
     )

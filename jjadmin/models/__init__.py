@@ -12,7 +12,15 @@ from jjadmin.models.course import (
 )
 from jjadmin.models.credit import Attachment, CreditDeclaration, CreditRecord, CreditReview
 from jjadmin.models.misc import AuditLog, BatchChange, Complaint, ImportBatch, Notice
-from jjadmin.models.org import Account, AuthToken, District, School, Sequence, VerificationCode
+from jjadmin.models.org import (
+    Account,
+    AuthToken,
+    DbRole,
+    District,
+    School,
+    Sequence,
+    VerificationCode,
+)
 from jjadmin.models.teacher import Principal, Teacher, TeacherChange, Transfer
 
 __all__ = [
@@ -29,6 +37,7 @@ __all__ = [
     "CreditDeclaration",
     "CreditRecord",
     "CreditReview",
+    "DbRole",
     "District",
     "Enrollment",
     "Grade",

@@ -115,3 +115,15 @@ class Sequence(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     value: int = Field(default=0)
+
+
+class DbRole(SQLModel, table=True):
+    """The PostgreSQL login role of an operator account in a city deployment (`db roles
+    sync`): which role is whose, and since when it has the account's password. Read only by
+    the database owner's functions; no account role is granted this table."""
+
+    __tablename__ = "db_role"
+
+    role_name: str = Field(primary_key=True, max_length=63)
+    account_id: int = Field(unique=True)
+    password_set_at: datetime | None = Field(default=None, sa_type=TZDateTime)

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -24,9 +24,10 @@ from jjadmin.rules.ids import mask_mobile, normalize_mobile
 from jjadmin.services import audit
 from jjadmin.services.auth import hash_password, token_digest
 from jjadmin.services.context import BOOTSTRAP, ROLE_NAMES, Actor, ServiceContext
+from jjadmin.services.dbroles.hook import set_role_password
 from jjadmin.services.identity import WhoAmI as WhoAmI  # re-exported
 from jjadmin.services.identity import whoami as whoami  # re-exported
-from jjadmin.services.scope import OUT_OF_SCOPE, get_school
+from jjadmin.services.scope import OUT_OF_SCOPE, get_school, unit_clause
 
 OPERATOR_ROLES = ("city", "district", "institution", "school", "system")
 MIN_PASSWORD = 8
@@ -107,6 +108,8 @@ def bootstrap(
             created_at=ctx.now,
         )
         session.add(account)
+        session.flush()
+        set_role_password(session, account.id, account.role, password)
         audit.record(
             session,
             BOOTSTRAP,
@@ -203,6 +206,7 @@ def add_account(
             raise Conflict(f"用户名已存在：{username}")
         session.add(target)
         session.flush()
+        set_role_password(session, target.id, target.role, password)
         audit.record(
             session,
             actor,
@@ -245,23 +249,10 @@ def _view(session: Session, a: Account) -> AccountView:
 def list_accounts(ctx: ServiceContext, *, include_teachers: bool = False) -> list[AccountView]:
     actor = ctx.require("city", "district", "school", "institution", action="查看管理员账号")
     with ctx.reading() as session:
-        stmt = select(Account).outerjoin(School, col(School.id) == col(Account.school_id))
+        # the account table's scope rule, as the city's row-level security applies it
+        stmt = select(Account).where(unit_clause(actor, "account"))
         if not include_teachers:
             stmt = stmt.where(col(Account.role) != "teacher")
-        if actor.role == "district":
-            stmt = stmt.where(
-                or_(
-                    col(Account.district_code) == actor.district_code,
-                    col(School.district_code) == actor.district_code,
-                )
-            )
-        elif actor.has_role("school") and actor.role != "city":
-            stmt = stmt.where(
-                col(Account.school_id) == actor.acting_school_id,
-                col(Account.role).in_(("school", "teacher")),
-            )
-        elif actor.role == "institution":
-            stmt = stmt.where(col(Account.institution) == actor.institution)
         rows = session.execute(stmt.order_by(col(Account.id))).scalars().all()
         return [_view(session, a) for a in rows]
 

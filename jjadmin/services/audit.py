@@ -7,12 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from jjadmin.models import Account, AuditLog, School
+from jjadmin.models import AuditLog
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.scope import unit_clause
 
 
 def jsonable(value: Any) -> Any:
@@ -82,29 +83,8 @@ def list_audit(
     actor = ctx.require(
         "city", "district", "school", "institution", "system", action="查看审计日志"
     )
-    stmt = select(AuditLog)
-    if actor.role == "district":
-        sub = (
-            select(col(Account.id))
-            .outerjoin(School, col(School.id) == col(Account.school_id))
-            .where(
-                or_(
-                    col(Account.district_code) == actor.district_code,
-                    col(School.district_code) == actor.district_code,
-                )
-            )
-        )
-        stmt = stmt.where(col(AuditLog.actor_id).in_(sub))
-    elif actor.role == "school" or actor.principal_school_id:
-        sub = select(col(Account.id)).where(col(Account.school_id) == actor.acting_school_id)
-        stmt = stmt.where(
-            or_(
-                col(AuditLog.actor_id).in_(sub),
-                col(AuditLog.actor_id) == actor.account_id,
-            )
-        )
-    elif actor.role == "institution":
-        stmt = stmt.where(col(AuditLog.actor_id) == actor.account_id)
+    # rows by the accounts of the actor's unit (and below): the audit table's scope rule
+    stmt = select(AuditLog).where(unit_clause(actor, "audit_log"))
     if since is not None:
         stmt = stmt.where(col(AuditLog.at) >= since)
     if actor_name:

@@ -18,6 +18,7 @@ from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext, unlock_hint_for
 from jjadmin.services.context import resolve_actor as resolve_actor  # re-exported
 from jjadmin.services.context import token_digest as token_digest  # re-exported
+from jjadmin.services.dbroles.hook import set_role_password
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -152,6 +153,8 @@ def login(ctx: ServiceContext, username: str, password: str) -> LoginResult:
             )
             actor = Actor(account.id, account.username, account.role, account.name)
             audit.record(session, actor, ctx.now, "auth.login", "account", account.username)
+            # a login role the sync made for an existing account learns its password here
+            set_role_password(session, account.id, account.role, password, only_if_unset=True)
             result = LoginResult(
                 token,
                 account.username,

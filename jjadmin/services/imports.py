@@ -19,6 +19,7 @@ from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.results import ImportOptions as ImportOptions
+from jjadmin.services.scope import unit_clause
 
 Validator = Callable[[Session, Actor, Sequence[RowLike], ImportReport], Any]
 Applier = Callable[[Session, Actor, Sequence[RowLike], ImportReport, "BatchWriter"], None]
@@ -218,19 +219,15 @@ def _view(b: ImportBatch) -> BatchView:
     )
 
 
-def _visible(actor: Actor, b: ImportBatch) -> bool:
-    if actor.role in ("city", "system"):
-        return True
-    return b.actor_id == actor.account_id or b.unit in _units(actor)
-
-
-def _units(actor: Actor) -> set[str]:
-    units = set()
-    if actor.district_code:
-        units.add(f"district:{actor.district_code}")
-    if actor.school_code:
-        units.add(f"school:{actor.school_code}")
-    return units
+def _visible(session: Session, actor: Actor, b: ImportBatch) -> bool:
+    """A batch is the actor's when the account that ran it is in the actor's unit (and
+    below): the import_batch table's scope rule, as row-level security applies it."""
+    found = session.execute(
+        select(col(ImportBatch.id)).where(
+            col(ImportBatch.id) == b.id, unit_clause(actor, "import_batch")
+        )
+    ).first()
+    return found is not None
 
 
 def list_batches(ctx: ServiceContext, *, limit: int = 50) -> tuple[list[BatchView], int]:
@@ -238,12 +235,7 @@ def list_batches(ctx: ServiceContext, *, limit: int = 50) -> tuple[list[BatchVie
         "city", "district", "school", "institution", "system", action="查看导入批次"
     )
     with ctx.reading() as session:
-        stmt = select(ImportBatch)
-        if actor.role not in ("city", "system"):
-            stmt = stmt.where(
-                (col(ImportBatch.actor_id) == actor.account_id)
-                | col(ImportBatch.unit).in_(_units(actor) or {"-"})
-            )
+        stmt = select(ImportBatch).where(unit_clause(actor, "import_batch"))
         total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
         rows = session.execute(stmt.order_by(col(ImportBatch.id).desc()).limit(limit)).scalars()
         return [_view(b) for b in rows], int(total)
@@ -257,7 +249,7 @@ def show_batch(ctx: ServiceContext, batch_id: int) -> BatchView:
         b = session.get(ImportBatch, batch_id)
         if b is None:
             raise NotFound(f"批次不存在：{batch_id}")
-        if not _visible(actor, b):
+        if not _visible(session, actor, b):
             raise PermissionDenied("无权查看该批次")
         return _view(b)
 
@@ -285,7 +277,7 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
         b = session.get(ImportBatch, batch_id)
         if b is None:
             raise NotFound(f"批次不存在：{batch_id}")
-        if not _visible(actor, b):
+        if not _visible(session, actor, b):
             raise PermissionDenied("无权撤销该批次")
         if b.state == "undone":
             raise Conflict(f"批次 {batch_id} 已撤销")

@@ -26,6 +26,7 @@ from jjadmin.services import audit
 from jjadmin.services.accounts import can_manage, check_password_strength
 from jjadmin.services.auth import hash_password, verify_password
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.dbroles.hook import set_role_password
 from jjadmin.services.identity import acting_to_change_password
 from jjadmin.services.scope_rules import OUT_OF_SCOPE, school_in_scope
 
@@ -61,6 +62,7 @@ def change_password(ctx: ServiceContext, *, old: str, new: str) -> None:
         account.password_hash = hash_password(new)
         account.must_change_password = False
         account.password_changed_at = ctx.now
+        set_role_password(session, account.id, account.role, new)
         audit.record(
             session,
             actor,
@@ -169,6 +171,7 @@ def _set_one_time(
     account.failed_logins = 0
     account.locked_at = None
     session.flush()
+    set_role_password(session, account.id, account.role, password)
     session.execute(
         update(AuthToken)
         .where(col(AuthToken.account_id) == account.id, col(AuthToken.kind) == "session")
@@ -232,6 +235,7 @@ def recover_admin(ctx: ServiceContext, username: str, password: str) -> Recovere
         account.disabled = False
         account.must_change_password = False
         account.password_changed_at = ctx.now
+        set_role_password(session, account.id, account.role, password)
         recoverer = Actor(
             account_id=None, username=f"db-owner:{owner}"[:40], role="system", name=owner
         )

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, Table, false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from jjadmin.errors import NotFound, PermissionDenied
-from jjadmin.models import Course, School
+from jjadmin.models import Course, School, metadata
 from jjadmin.services.context import Actor
 from jjadmin.services.scope_rules import OUT_OF_SCOPE as OUT_OF_SCOPE  # re-exported
+from jjadmin.services.scope_rules import (
+    TABLES,
+    UNIT,
+    Limit,
+    limit_value,
+    rule_for,
+    scope_of,
+    scope_role,
+)
 from jjadmin.services.scope_rules import district_in_scope as district_in_scope  # re-exported
-from jjadmin.services.scope_rules import rule_for
 from jjadmin.services.scope_rules import school_in_scope as school_in_scope  # re-exported
 
 
@@ -39,6 +47,65 @@ def course_clause(actor: Actor, course: Any = Course) -> ColumnElement[bool]:
     """A WHERE clause on `course` limiting rows to the courses that are the actor's unit's
     (an institution's own; all for the city)."""
     return _clause(actor, "course", course)
+
+
+def unit_clause(actor: Actor, table: str, *, visible: bool = False) -> ColumnElement[bool]:
+    """A WHERE clause on `table` (by name) keeping the rows that belong to the actor's unit
+    through the table's links (scope_rules.TABLES) — the same derivation as the city's
+    row-level security policies (services/dbroles/policies.py). `visible` adds the rows the
+    actor may read without owning them (scope_rules.Reach)."""
+    scope = scope_of(actor)
+    if scope.all:
+        return true()
+    limit = scope.school or scope.course
+    value = None if limit is None else limit_value(actor, limit)
+    if limit is None or value is None or value == "":
+        return false()
+    t = metadata.tables[table]
+    found = _owned(t, limit, value, frozenset())
+    if visible:
+        pk = list(t.primary_key.columns)[0]
+        for reach in TABLES[table].reach:
+            if scope_role(actor) in reach.roles:
+                source = metadata.tables[reach.table]
+                found = or_(
+                    found,
+                    pk.in_(
+                        select(source.c[reach.column]).where(
+                            _owned(source, limit, value, frozenset())
+                        )
+                    ),
+                )
+    return found
+
+
+def _owned(t: Table, limit: Limit, value: Any, seen: frozenset[str]) -> ColumnElement[bool]:
+    terms: list[ColumnElement[bool]] = []
+    if t.name == limit.table:
+        terms.append(t.c[limit.column] == value)
+    rule = TABLES.get(t.name)
+    for link in rule.links if rule is not None and t.name not in seen else ():
+        column = t.c[link.column]
+        if link.value is not None:
+            if link.value == limit.attribute:
+                terms.append(column == value)
+            continue
+        assert link.to is not None
+        parent = metadata.tables[link.to]
+        parent_pk = list(parent.primary_key.columns)[0]
+        if link.to == limit.table:
+            if limit.column == parent_pk.name:
+                terms.append(column == value)
+            else:
+                terms.append(column.in_(select(parent_pk).where(parent.c[limit.column] == value)))
+            continue
+        parent_rule = TABLES.get(link.to)
+        if parent_rule is None or parent_rule.kind != UNIT:
+            continue
+        terms.append(
+            column.in_(select(parent_pk).where(_owned(parent, limit, value, seen | {t.name})))
+        )
+    return or_(false(), *terms)
 
 
 def get_school(session: Session, actor: Actor, code: str, *, for_update: bool = False) -> School:

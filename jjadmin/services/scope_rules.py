@@ -174,3 +174,172 @@ class _Found:
     def __init__(self, id_: int, district_code: str) -> None:
         self.id = id_
         self.district_code = district_code
+
+
+# ---------------------------------------------------------------------------------------------
+# The same rule, table by table: how a row of each table reaches a unit. The services use
+# school_in_scope / course_in_scope on the unit a row leads to; a city's PostgreSQL turns these
+# declarations into its row-level security policies (services/dbroles). Every table of the
+# models is declared here — tests/unit/test_scope_tables.py fails for one that is not, and
+# shows what the foreign keys suggest.
+
+
+@dataclass(frozen=True)
+class Link:
+    """A column through which a row belongs to a unit: a foreign key `to` another table (the
+    row is in scope when the row it references is), or, with `value`, a column that holds the
+    actor's attribute of that name itself (`district_code`, `institution`)."""
+
+    column: str
+    to: str | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Rows are also *visible* (never writable) to `roles` when a row of `table` that is in
+    their scope references them through `column` (a receiving school sees the teacher it asked
+    for; an institution the teachers enrolled in its courses)."""
+
+    table: str
+    column: str
+    roles: tuple[str, ...]
+
+
+UNIT = "unit"  # rows belong to units: read and written within scope
+SHARED = "shared"  # the directory and the catalogue: read by every operator, written in scope
+COUNTERS = "sequence"  # named counters: each role uses the names of its own numbers
+INTERNAL = "internal"  # the migration tables and the role map: no account role touches them
+
+ALL_COMMANDS = "SIUD"  # SELECT, INSERT, UPDATE, DELETE
+
+
+@dataclass(frozen=True)
+class TableRule:
+    """How one table is scoped.
+
+    `links`: how a row reaches a unit (see Link); the root tables of SCOPE (`school`,
+    `course`) also reach it through their own limit column. `reach`: extra visibility.
+    `commands`: what account roles may do at all (audit rows are only ever added).
+    `writers`: for a SHARED table, which roles write which commands (always within their
+    links). `counter_columns` / `counter_roles`: columns those roles may bump on any row they
+    can see (a course's seat count when a school enrolls into a city course). `system`: what
+    the `system` role (cron) may do. `readers`: for an INTERNAL table, who may read it.
+    `names`: for COUNTERS, which roles use which counter names (by prefix).
+    """
+
+    kind: str
+    links: tuple[Link, ...] = ()
+    reach: tuple[Reach, ...] = ()
+    commands: str = ALL_COMMANDS
+    writers: tuple[tuple[str, str], ...] = ()
+    counter_columns: tuple[str, ...] = ()
+    counter_roles: tuple[str, ...] = ()
+    system: str = "S"
+    readers: tuple[str, ...] = ()
+    names: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def unit(
+    *links: Link, reach: tuple[Reach, ...] = (), commands: str = ALL_COMMANDS, system: str = "S"
+) -> TableRule:
+    return TableRule(UNIT, links, reach, commands, system=system)
+
+
+def shared(
+    *links: Link,
+    writers: dict[str, str] | None = None,
+    counter_columns: tuple[str, ...] = (),
+    counter_roles: tuple[str, ...] = (),
+    system: str = "S",
+) -> TableRule:
+    return TableRule(
+        SHARED,
+        links,
+        writers=tuple(sorted((writers or {}).items())),
+        counter_columns=counter_columns,
+        counter_roles=counter_roles,
+        system=system,
+    )
+
+
+def internal(*readers: str) -> TableRule:
+    return TableRule(INTERNAL, commands="S", system="", readers=readers)
+
+
+def to(table: str, column: str | None = None) -> Link:
+    """A foreign key `column` (default `<table>_id`) to `table`."""
+    return Link(column or f"{table}_id", to=table)
+
+
+def holds(column: str, attribute: str | None = None) -> Link:
+    """A column holding the actor's `attribute` (default: the column's own name)."""
+    return Link(column, value=attribute or column)
+
+
+# Roles that add teachers (and so draw 学号 from the city-wide counter).
+TEACHER_WRITERS = ("city", "district", "school", "system")
+ENROLLING = ("district", "school")
+
+TABLES: dict[str, TableRule] = {
+    # the directory (学校, 区) and the catalogue (期数, 课程): every operator reads them
+    "district": shared(),
+    "period": shared(system="SU"),
+    "school": shared(writers={"district": "IUD", "school": "U"}),
+    "course": shared(
+        to("school"),
+        holds("district_code"),
+        writers={"district": "IUD", "school": "IU", "institution": "IUD"},
+        counter_columns=("enrolled",),
+        counter_roles=ENROLLING,
+    ),
+    "ability_config": shared(),
+    "notice": shared(to("school"), holds("district_code"), writers={"district": "IUD"}),
+    # people and what they did: within the unit
+    # a teacher's login follows the teacher (its school_id is the school it was made in)
+    "account": unit(to("school"), to("teacher"), holds("district_code"), holds("institution")),
+    "auth_token": unit(to("account"), commands="SIU"),
+    "verification_code": unit(to("account"), commands="SIU"),
+    "teacher": unit(
+        to("school"),
+        reach=(
+            Reach("transfer", "teacher_id", ("district", "school")),
+            Reach("enrollment", "teacher_id", ("institution",)),
+        ),
+    ),
+    "teacher_change": unit(to("teacher")),
+    "principal": unit(to("school")),
+    "transfer": unit(to("school", "from_school_id"), to("school", "to_school_id")),
+    "enrollment": unit(to("school"), to("course"), system="SU"),
+    "grade": unit(to("enrollment")),
+    "ability_assessment": unit(to("teacher")),
+    "attachment": unit(
+        to("account", "uploaded_by"),
+        reach=(Reach("credit_declaration", "attachment_id", ("district", "school")),),
+    ),
+    "credit_declaration": unit(to("teacher")),
+    "credit_review": unit(to("credit_declaration", "declaration_id")),
+    "credit_record": unit(to("teacher")),
+    "complaint": unit(to("school")),
+    "bill": unit(to("school"), holds("charging_unit", "institution"), system="SIU"),
+    "payment": unit(to("bill")),
+    "special_user": unit(to("teacher"), system="SIU"),
+    "audit_log": unit(to("account", "actor_id"), commands="SI", system="SI"),
+    "import_batch": unit(to("account", "actor_id"), commands="SIU", system="SIU"),
+    "batch_change": unit(to("import_batch", "batch_id"), commands="SI", system="SI"),
+    # 学号 are drawn city-wide by every role that adds teachers; other counters (bill numbers)
+    # are the city's and cron's
+    "sequence": TableRule(
+        COUNTERS, commands="SIU", system="SIU", names=(("learner_no:", TEACHER_WRITERS),)
+    ),
+    "alembic_version": internal("city", "system"),
+    "db_role": internal(),
+}
+
+# Foreign keys that look like a unit link but are not the row's unit: each says why.
+NOT_LINKS: dict[str, tuple[str, ...]] = {
+    "complaint": ("teacher_id",),  # handled by the school at filing time (school_id)
+    "enrollment": ("teacher_id", "bill_id"),  # the school at enrollment time; the paying bill
+    "principal": ("teacher_id",),  # a grant of its school (school_id)
+    "transfer": ("teacher_id",),  # both schools' (from_school_id, to_school_id)
+}

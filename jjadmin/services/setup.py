@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,8 @@ from jjadmin.db import (
 )
 from jjadmin.errors import Conflict, InputRejected, NotFound
 from jjadmin.services import accounts
-from jjadmin.services.context import ServiceContext
+from jjadmin.services.context import BOOTSTRAP, ServiceContext
+from jjadmin.services.dbroles.sync import SyncReport, roles_enabled, sync_roles
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class InitResult:
 class UpgradeResult:
     revision: str
     previous: str | None
+    roles: SyncReport | None = None  # a city with login roles: the sync that followed
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ def init_database(
     """Create/upgrade the schema, seed districts, create the first city account if none."""
     _, head = _migrate(ctx)
     created = accounts.bootstrap(ctx, username=admin, name=name, mobile=mobile, password=password)
+    if roles_enabled(ctx):  # new tables get their policies before anyone uses them
+        sync_roles(ctx, actor=BOOTSTRAP)
     return InitResult(head, created, ctx.engine.url.render_as_string(hide_password=True))
 
 
@@ -82,9 +88,12 @@ def ensure_initialised(ctx: ServiceContext) -> None:
 
 
 def upgrade_database(ctx: ServiceContext) -> UpgradeResult:
-    ctx.require("city", "system", action="升级数据库")
+    """Migrate to head; on a city's PostgreSQL with login roles, sync the roles and the
+    row-level security policies too (a new table is covered before anyone uses it)."""
+    actor = ctx.require("city", "system", action="升级数据库")
     before, head = _migrate(ctx)
-    return UpgradeResult(head, before)
+    roles = sync_roles(ctx, actor=actor) if roles_enabled(ctx) else None
+    return UpgradeResult(head, before, roles)
 
 
 def check_database(ctx: ServiceContext) -> CheckResult:
@@ -107,35 +116,77 @@ def check_database(ctx: ServiceContext) -> CheckResult:
     return CheckResult(rev, head, integrity)
 
 
-def backup_database(ctx: ServiceContext, target: Path) -> int:
-    """Online backup; returns the size of the written file in bytes."""
+def backup_database(ctx: ServiceContext, target: Path, *, overwrite: bool = False) -> int:
+    """Online backup; returns the size of the written file in bytes.
+
+    SQLite: the online backup API. PostgreSQL: pg_dump in its custom format (restore with
+    pg_restore into an empty database), as the connected role — the database owner, since
+    pg_dump refuses to leave rows out that row-level security would hide. The copy is
+    written next to the target and renamed over it only when complete.
+    Raises Conflict (5: the file exists, no --overwrite), InputRejected (1: no directory, a
+    memory database, no pg_dump), DatabaseUnavailable (10: pg_dump failed).
+    """
     ctx.require("city", "system", action="备份数据库")
-    if target.exists():
-        raise Conflict(f"备份文件已存在：{target}")
+    if target.is_dir():
+        raise InputRejected(f"备份位置是一个目录：{target}", hint="请给出文件名")
+    if target.exists() and not overwrite:
+        raise Conflict(f"备份文件已存在：{target}", hint="换一个文件名，或加 --overwrite 覆盖")
     if not target.parent.exists():
         raise InputRejected(f"目录不存在：{target.parent}")
-    path = sqlite_path(ctx.engine.url.render_as_string(hide_password=False))
+    url = ctx.engine.url
     if ctx.engine.dialect.name == "sqlite":
+        path = sqlite_path(url.render_as_string(hide_password=False))
         if path is None:
             raise InputRejected("内存数据库无法备份")
-        src = sqlite3.connect(str(path))
-        dst = sqlite3.connect(str(target))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        with _staged(target) as partial:
+            src = sqlite3.connect(str(path))
+            dst = sqlite3.connect(str(partial))
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+                src.close()
         return target.stat().st_size
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
-        raise InputRejected("未找到 pg_dump，无法备份 PostgreSQL 数据库")
-    url = ctx.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    proc = subprocess.run(
-        [pg_dump, "--format=custom", "--file", str(target), url],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise DatabaseUnavailable(f"pg_dump 失败：{proc.stderr.strip()[:300]}")
+        raise InputRejected(
+            "未找到 pg_dump，无法备份 PostgreSQL 数据库", hint="安装与服务器同版本的客户端工具"
+        )
+    # the password travels in the environment, never on the command line (ps shows that)
+    env = dict(os.environ)
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    conninfo = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    with _staged(target) as partial:
+        proc = subprocess.run(
+            [pg_dump, "--format=custom", "--no-password", "--file", str(partial), conninfo],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        if proc.returncode != 0:
+            raise DatabaseUnavailable(f"pg_dump 失败：{proc.stderr.strip()[:300]}")
     return target.stat().st_size
+
+
+class _staged:
+    """A temporary file next to `target`, renamed over it when the block succeeds and
+    removed when it fails."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.partial = target
+
+    def __enter__(self) -> Path:
+        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", dir=self.target.parent)
+        os.close(fd)
+        self.partial = Path(name)
+        self.partial.unlink()  # sqlite3 and pg_dump create it themselves
+        return self.partial
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            os.replace(self.partial, self.target)
+        else:
+            self.partial.unlink(missing_ok=True)

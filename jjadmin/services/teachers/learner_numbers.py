@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from jjadmin.clock import local
@@ -31,9 +31,7 @@ def allocate_learner_numbers(session: Session, now: datetime, count: int) -> lis
     have = session.execute(select(SEQ.c.value).where(SEQ.c.name == name)).scalar_one_or_none()
     if have is None:
         prefix = f"{LEARNER_PREFIX}{yy}"
-        top = session.execute(
-            select(func.max(T.c.learner_no)).where(T.c.learner_no.startswith(prefix))
-        ).scalar_one_or_none()
+        top = _highest_number(session, prefix)
         start = int(top[len(prefix) :]) if top and top[len(prefix) :].isdigit() else 0
         if session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects import postgresql
@@ -60,3 +58,20 @@ def allocate_learner_numbers(session: Session, now: datetime, count: int) -> lis
     prefix = format_learner_no(year, first)[:-8]
     format_learner_no(year, last)
     return [f"{prefix}{n:08d}" for n in range(first, last + 1)]
+
+
+def _highest_number(session: Session, prefix: str) -> str | None:
+    """The highest 学号 starting with `prefix`, city-wide. A school's login role on a city's
+    PostgreSQL sees only its own teachers: the owner's function looks at all of them (and
+    tells nothing but that number)."""
+    if session.get_bind().dialect.name == "postgresql":
+        limited = session.execute(text("SELECT row_security_active('teacher')")).scalar()
+        if limited:
+            found = session.execute(
+                text("SELECT jjadmin_max_learner_no(:prefix)"), {"prefix": prefix}
+            ).scalar()
+            return None if found is None else str(found)
+    top = session.execute(
+        select(func.max(T.c.learner_no)).where(T.c.learner_no.startswith(prefix))
+    ).scalar_one_or_none()
+    return None if top is None else str(top)
