@@ -90,6 +90,17 @@ def pg_schema_url() -> Iterator[str | None]:
     drop_pg_database(url)
 
 
+@pytest.fixture(scope="session")
+def city_db() -> Iterator[Any]:
+    """A database deployed as a city's (tests/pgcity.py), one per test session and worker."""
+    if not PG_URL:
+        pytest.skip("JJADMIN_TEST_PG_URL 未设置")
+    from tests.pgcity import city_database
+
+    with city_database() as db:
+        yield db
+
+
 def _truncate_pg(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:

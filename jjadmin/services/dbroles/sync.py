@@ -415,6 +415,7 @@ def _database_name(run: _Runner) -> str:
 def _accounts(run: _Runner) -> list[RoleOutcome]:
     """Apply every operator account's role (and drop the roles of accounts that are gone),
     then drop this database's roles that no account maps to any more."""
+    before = dict(run.rows("SELECT account_id, role_name FROM db_role"))
     results = run.rows(
         "SELECT x.id, a.username, jjadmin_apply_account_role(x.id, NULL, false)"
         " FROM (SELECT id FROM account WHERE role <> 'teacher'"
@@ -427,8 +428,8 @@ def _accounts(run: _Runner) -> list[RoleOutcome]:
         kind, _, reason = str(result).partition(":")
         if kind == "none":
             continue
-        name = username or f"#{account_id}"
-        role_name = mapped.get(account_id)
+        role_name = mapped.get(account_id) or before.get(account_id)
+        name = username or role_name or f"#{account_id}"
         outcomes.append(RoleOutcome(name, role_name, kind.split("+", 1)[0], reason or None))
     marker_like = "jjadmin:' || current_database() || ' account %"
     for (orphan,) in run.rows(
