@@ -211,7 +211,7 @@ def test_a_second_sync_changes_nothing_and_a_dry_run_changes_nothing(
     assert {r.action for r in again.roles} == {"unchanged"}
     with c.superuser() as su:
         su.execute(f'ALTER ROLE "{c.prefix}yx" NOLOGIN')
-        su.execute(f'DROP POLICY "jjadmin_school_select" ON teacher')
+        su.execute('DROP POLICY "jjadmin_school_select" ON teacher')
     dry = c.sync(engine, dry_run=True)
     assert dry.dry_run and ("yx", "login") in {(r.username, r.action) for r in dry.roles}
     assert dry.policies_created == 1
