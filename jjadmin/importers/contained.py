@@ -1,0 +1,317 @@
+"""Readers run where a crash cannot take jjadmin down: a child process with rlimits.
+
+The .xls and .ods readers (`xls`, `ods`) run in `python -m jjadmin.importers.contained`,
+which caps its own address space (`JJADMIN_READER_MAX_MB`, default 2048) and CPU time
+(`JJADMIN_READER_MAX_SECONDS`, default 60) before it opens the file, finds the header row
+with the same rules as every reader (`cells.find_header`) and sends the data rows back in
+blocks, already fitted to the header's width, blank rows dropped and the row cap applied.
+Whatever happens to the child — a reader's exception, MemoryError, SIGXCPU, SIGKILL, a
+segfault, silence past the CPU limit — the parent raises one FileRejected and the import
+ends in exit 1. Messages are length-prefixed pickles read with a deadline; the parent
+unpickles only plain values, datetimes and CellProblem.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from jjadmin.errors import FileRejected
+from jjadmin.importers.cells import (
+    BLOCK_ROWS,
+    HEADER_SCAN_ROWS,
+    MSG_CORRUPT,
+    Block,
+    CellValue,
+    RawRow,
+    Table,
+    find_header,
+    fit,
+    is_blank,
+    rows_exceeded,
+)
+
+ContainedKind = Literal["xls", "ods"]
+MSG_LIMIT = (
+    "读取工作簿时超出了内存或时间上限（文件可能已损坏、被篡改或过大），已拒绝；"
+    "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入"
+)
+DEFAULT_MEMORY_MB = 2048
+DEFAULT_CPU_SECONDS = 60
+# What the parent runs (tests replace it); how long it waits past the CPU limit for output.
+CHILD_ARGS = ["-m", "jjadmin.importers.contained"]
+IDLE_SLACK_SECONDS = 10.0
+_LENGTH = struct.Struct("<Q")
+_MAX_MESSAGE = 256 << 20
+_ALLOWED = {
+    ("datetime", "datetime"),
+    ("datetime", "date"),
+    ("datetime", "time"),
+    ("datetime", "timedelta"),
+    ("jjadmin.importers.cells", "CellProblem"),
+}
+
+SourceRow = tuple[int, list[CellValue], int]
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
+def open_contained(
+    kind: ContainedKind,
+    path: Path,
+    sheet: str | None,
+    max_rows: int,
+    candidates: set[str],
+    meanwhile: Callable[[int | None], object] | None = None,
+) -> Table:
+    """Open `path` with the `kind` reader in a child process; the header row is found there.
+    `meanwhile(None)` runs while the child reads (see `reader.open_table`)."""
+    child = _Child(
+        {
+            "kind": kind,
+            "path": str(path),
+            "sheet": sheet,
+            "max_rows": max_rows,
+            "candidates": sorted(candidates),
+            "memory_mb": _env_int("JJADMIN_READER_MAX_MB", DEFAULT_MEMORY_MB),
+            "cpu_seconds": _env_int("JJADMIN_READER_MAX_SECONDS", DEFAULT_CPU_SECONDS),
+        }
+    )
+    try:
+        if meanwhile is not None:
+            meanwhile(None)
+        message = child.receive()
+        _, title, header_row, headers, estimated = message
+    except BaseException:
+        child.close()
+        raise
+    used = False
+
+    def blocks(size: int = BLOCK_ROWS) -> Iterator[Block]:
+        nonlocal used
+        if used:
+            raise RuntimeError("the rows of a contained reader can be read once")
+        used = True
+        while True:
+            message = child.receive()
+            if message[0] == "end":
+                child.close()
+                return
+            numbers, rows = message[1], message[2]
+            yield Block(numbers, rows, list(zip(*rows, strict=True)))
+
+    def rows() -> Iterator[RawRow]:
+        for block in blocks():
+            yield from map(RawRow, block.numbers, block.rows)
+
+    return Table(
+        headers=list(headers),
+        header_row=header_row,
+        sheet_name=title,
+        file_kind=kind,
+        encoding=None,
+        estimated_rows=None if estimated is None else max(estimated - header_row, 0),
+        rows=rows,
+        on_close=child.end,
+        blocks=blocks,
+    )
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not expected from a reader")
+
+
+class _Child:
+    """The child process and its message channel (parent side)."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self._idle = float(request["cpu_seconds"]) + IDLE_SLACK_SECONDS
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, *CHILD_ARGS],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            close_fds=True,
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._fd = self._proc.stdout.fileno()
+        try:
+            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self._proc.stdin.close()
+        except OSError:
+            pass  # the child died at once: receive() says so
+
+    def receive(self) -> tuple[Any, ...]:
+        """The next message; a rejection or the child's death raises FileRejected."""
+        size = _LENGTH.unpack(self._read(_LENGTH.size))[0]
+        if size > _MAX_MESSAGE:
+            raise self._failed("message too large")
+        try:
+            message = _Unpickler(io.BytesIO(self._read(size))).load()
+        except Exception as exc:  # noqa: BLE001 - a garbled channel
+            raise self._failed(f"bad message: {exc!r}") from exc
+        if message[0] == "rejected":
+            self.close()
+            raise FileRejected(message[1], data=message[2])
+        if message[0] == "limit":
+            raise self._failed(message[1])
+        return tuple(message)
+
+    def _read(self, size: int) -> bytes:
+        buffer = bytearray()
+        deadline = time.monotonic() + self._idle
+        while len(buffer) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._failed("no answer from the reader")
+            ready, _, _ = select.select([self._fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._fd, min(size - len(buffer), 1 << 20))
+            if not chunk:
+                raise self._failed("the reader ended")
+            buffer += chunk
+        return bytes(buffer)
+
+    def _failed(self, reason: str) -> FileRejected:
+        code = self.close()
+        self._stderr.seek(0)
+        tail = self._stderr.read()[-400:].decode("utf-8", "replace")
+        return FileRejected(MSG_LIMIT, data={"detail": reason, "exit": code, "stderr": tail})
+
+    def end(self) -> None:
+        self.close()
+
+    def close(self) -> int | None:
+        """End the child (if still running) and wait for it; its exit code."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        return code
+
+
+# ---------------------------------------------------------------- the child side
+
+
+def _open_source(kind: str, path: Path, sheet: str | None) -> Any:
+    if kind == "xls":
+        from jjadmin.importers.xls import XlsSheet
+
+        return XlsSheet(path, sheet)
+    from jjadmin.importers.ods import OdsSheet
+
+    return OdsSheet(path, sheet)
+
+
+def produce(request: dict[str, Any], send: Callable[[tuple[Any, ...]], None]) -> None:
+    """Read the file as `request` says and send its messages: ("sheet", title, header row,
+    headers, rows claimed), ("rows", numbers, rows)…, ("end",)."""
+    source = _open_source(request["kind"], Path(request["path"]), request["sheet"])
+    triples: Iterator[SourceRow] = iter(source.rows())
+    seen: list[SourceRow] = []
+
+    def header_rows() -> Iterator[tuple[int, list[CellValue]]]:
+        for triple in triples:
+            seen.append(triple)
+            number, values, repeat = triple
+            for k in range(min(repeat, HEADER_SCAN_ROWS + 1)):
+                yield number + k, values
+
+    header = find_header(header_rows(), set(request["candidates"]))
+    if header is None:
+        title = source.title or ""
+        raise FileRejected(f"工作表“{title}”的前 {HEADER_SCAN_ROWS} 行是空的，没有找到表头行")
+    header_row, headers = header
+    send(("sheet", source.title, header_row, headers, source.estimated))
+    width = len(headers)
+    max_rows = int(request["max_rows"])
+    count = 0
+    numbers: list[int] = []
+    rows: list[tuple[CellValue, ...]] = []
+    for number, values, repeat in chain(seen, triples):
+        last = number + repeat - 1
+        if last <= header_row:
+            continue
+        row = fit(values, width)
+        if is_blank(row):
+            continue
+        first = max(number, header_row + 1)
+        count += last - first + 1
+        if count > max_rows:
+            raise rows_exceeded(max_rows)
+        for n in range(first, last + 1):
+            numbers.append(n)
+            rows.append(row)
+            if len(rows) >= BLOCK_ROWS:
+                send(("rows", numbers, rows))
+                numbers, rows = [], []
+    if rows:
+        send(("rows", numbers, rows))
+    send(("end",))
+
+
+def _limit(memory_mb: int, cpu_seconds: int) -> None:
+    import resource
+
+    memory = memory_mb << 20
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main() -> int:
+    """The child: one request on stdin, messages on the original stdout."""
+    request = json.loads(sys.stdin.readline())
+    _limit(int(request["memory_mb"]), int(request["cpu_seconds"]))
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not garble the channel
+
+    def send(message: tuple[Any, ...]) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        channel.write(_LENGTH.pack(len(data)) + data)
+        channel.flush()
+
+    try:
+        produce(request, send)
+    except FileRejected as exc:
+        send(("rejected", exc.message, exc.data))
+    except MemoryError:
+        send(("limit", "memory"))
+    except RecursionError:
+        send(("limit", "recursion"))
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the file's
+        send(("rejected", MSG_CORRUPT, {"detail": repr(exc)[:200]}))
+    channel.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

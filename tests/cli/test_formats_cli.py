@@ -1,0 +1,83 @@
+"""A roster saved as .xls, .ods or .xlsm imports exactly as the .xlsx does (SPEC §5)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jjadmin.importers.teacher import TEACHER_HEADERS
+from tests.cli.test_teacher_cli import city, new_id  # noqa: F401 - the fixture
+from tests.conftest import Cli
+from tests.sheet_formats import make_ods, make_xls, rename_ole2_stream
+from tests.xlsx_helpers import make_xlsx
+
+MAKERS: dict[str, Callable[..., Path]] = {
+    ".xlsx": make_xlsx,
+    ".xlsm": make_xlsx,
+    ".xls": make_xls,
+    ".ods": make_ods,
+}
+
+
+def roster() -> list[list[Any]]:
+    base = {
+        "姓名": "李四",
+        "手机号": "13900139000",
+        "学校代码": "4401040001",
+        "任教学段": "初中",
+        "任教学科": "数学",
+    }
+    same = new_id()
+    rows = [
+        {"身份证号": new_id(), "出生日期": date(1990, 1, 1)},
+        {"身份证号": new_id(), "手机号": "123"},
+        {},  # blank row: skipped
+        {"身份证号": same},
+        {"身份证号": same, "姓名": "王五"},
+        {"身份证号": new_id(), "任教学段": "大学"},
+    ]
+    out: list[list[Any]] = [list(TEACHER_HEADERS)]
+    for row in rows:
+        out.append([{**base, **row}.get(h) if row else None for h in TEACHER_HEADERS])
+    return out
+
+
+def comparable(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in ("file", "batch_id", "sha256")}
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".ods", ".xlsm"])
+def test_the_roster_in_each_format_gives_the_report_of_the_xlsx(
+    city: Cli,  # noqa: F811
+    tmp_path: Path,
+    suffix: str,
+) -> None:
+    rows = roster()
+    xlsx = make_xlsx(tmp_path / "roster.xlsx", rows, sheet_title="教师")
+    other = MAKERS[suffix](tmp_path / f"roster{suffix}", rows, sheet_title="教师")
+    expected = json.loads(city.run("teacher", "import", str(xlsx), "--json", code=1).stdout)
+    got = json.loads(city.run("teacher", "import", str(other), "--json", code=1).stdout)
+    assert comparable(got) == comparable(expected)
+    assert [(e["row"], e["column"]) for e in got["errors"]] == [
+        (3, "手机号"),
+        (6, "身份证号"),
+        (7, "任教学段"),
+    ]
+    done = city.json("teacher", "import", str(other), "--skip-invalid", code=1)
+    assert done["created"] == 2
+    page = city.json("teacher", "list")
+    assert page["total"] == 2
+    assert {item["birth_date"] for item in page["items"]} >= {"1990-01-01"}
+
+
+def test_an_encrypted_workbook_exits_1_with_its_own_line(city: Cli, tmp_path: Path) -> None:  # noqa: F811
+    path = make_xls(tmp_path / "加密.xlsx", roster())
+    rename_ole2_stream(path, "Workbook", "EncryptedPackage")
+    result = city.run("teacher", "import", str(path), code=1)
+    assert "工作簿已加密" in result.stderr and "Traceback" not in result.stderr
+    assert city.json("teacher", "list")["total"] == 0
