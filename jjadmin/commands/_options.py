@@ -16,6 +16,7 @@ SkipInvalidOpt = Annotated[
 ErrorsToOpt = Annotated[
     Path | None, typer.Option("--errors-to", help="把被拒绝的行写入该 .xlsx，改正后可直接再导入")
 ]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="允许覆盖已存在的输出文件")]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="工作表名称（默认第一个可见工作表）")]
 FileArg = Annotated[Path, typer.Argument(help="文件（.xlsx 或 .csv）")]
 OutArg = Annotated[Path, typer.Argument(help="输出文件（.xlsx 或 .csv）")]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
-from jjadmin.commands._imports import finish_import, template_columns
+from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
     ErrorsToOpt,
@@ -18,6 +18,7 @@ from jjadmin.commands._options import (
     LimitOpt,
     OffsetOpt,
     OutArg,
+    OverwriteOpt,
     PeriodOpt,
     SchoolOpt,
     SheetOpt,
@@ -103,27 +104,24 @@ def course_import(
     dry_run: DryRunOpt = False,
     skip_invalid: SkipInvalidOpt = False,
     errors_to: ErrorsToOpt = None,
+    overwrite: OverwriteOpt = False,
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """从课程表导入/更新课程（五种培训级别；同一期数内课程编号唯一）。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.importers.common import run_file_import
-    from jjadmin.importers.course import COURSE_COLUMNS
-    from jjadmin.services.results import ImportOptions
+    from jjadmin.importers.course import COURSE_IMPORT
 
-    sc = service_context(ctx)
-    with out.progress("读取课程表") as progress:
-        outcome = run_file_import(
-            sc,
-            file,
-            COURSE_COLUMNS,
-            "jjadmin.services.courses:import_courses",  # imported while the sheet loads
-            options=ImportOptions(dry_run, skip_invalid),
-            sheet=sheet,
-            progress=progress,
-        )
-    finish_import(out, outcome, errors_to=errors_to, title="导入课程")
+    run_import_command(
+        ctx,
+        COURSE_IMPORT,
+        file,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        errors_to=errors_to,
+        sheet=sheet,
+        as_json=as_json,
+        overwrite=overwrite,
+    )
 
 
 @app.command("list", epilog="示例: jjadmin course list --period 2601 --level 区级培训 --json")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from jjadmin.commands._context import output, service_context
-from jjadmin.commands._imports import finish_import, template_columns
+from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
     ErrorsToOpt,
@@ -18,6 +18,7 @@ from jjadmin.commands._options import (
     LimitOpt,
     OffsetOpt,
     OutArg,
+    OverwriteOpt,
     PeriodOpt,
     SchoolOpt,
     SheetOpt,
@@ -141,6 +142,7 @@ def enroll_import(
     dry_run: DryRunOpt = False,
     skip_invalid: SkipInvalidOpt = False,
     errors_to: ErrorsToOpt = None,
+    overwrite: OverwriteOpt = False,
     sheet: SheetOpt = None,
     force: ForceOpt = False,
     as_json: JsonOpt = False,
@@ -149,24 +151,23 @@ def enroll_import(
 
     示例: jjadmin enroll import 选课.xlsx --period 2601 --dry-run
     """
-    out = output(ctx, as_json=as_json)
-    from jjadmin.importers.enroll import run_enroll_import
+    from jjadmin.importers.enroll import ENROLL_IMPORT
     from jjadmin.rules.codes import parse_period_code
-    from jjadmin.services.results import ImportOptions
 
     period = parse_period_code(period)  # a malformed period fails before the file is read
-    sc = service_context(ctx)
-    with out.progress("读取选课表") as progress:
-        outcome = run_enroll_import(
-            sc,
-            file,
-            period=period,
-            options=ImportOptions(dry_run, skip_invalid),
-            force=force,
-            sheet=sheet,
-            progress=progress,
-        )
-    finish_import(out, outcome, errors_to=errors_to, title="导入选课")
+    run_import_command(
+        ctx,
+        ENROLL_IMPORT,
+        file,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        errors_to=errors_to,
+        sheet=sheet,
+        as_json=as_json,
+        overwrite=overwrite,
+        period=period,
+        force=force,
+    )
 
 
 @app.command("drop")

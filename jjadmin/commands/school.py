@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
-from jjadmin.commands._imports import finish_import, template_columns
+from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DistrictOpt,
     DryRunOpt,
@@ -18,6 +18,7 @@ from jjadmin.commands._options import (
     LimitOpt,
     OffsetOpt,
     OutArg,
+    OverwriteOpt,
     SheetOpt,
     SkipInvalidOpt,
 )
@@ -58,27 +59,24 @@ def school_import(
     dry_run: DryRunOpt = False,
     skip_invalid: SkipInvalidOpt = False,
     errors_to: ErrorsToOpt = None,
+    overwrite: OverwriteOpt = False,
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """从学校表导入/更新学校（七项信息均为必填）。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.importers.common import run_file_import
-    from jjadmin.importers.school import SCHOOL_COLUMNS
-    from jjadmin.services.results import ImportOptions
+    from jjadmin.importers.school import SCHOOL_IMPORT
 
-    sc = service_context(ctx)
-    with out.progress("读取学校表") as progress:
-        outcome = run_file_import(
-            sc,
-            file,
-            SCHOOL_COLUMNS,
-            "jjadmin.services.schools:import_schools",  # imported while the sheet loads
-            options=ImportOptions(dry_run, skip_invalid),
-            sheet=sheet,
-            progress=progress,
-        )
-    finish_import(out, outcome, errors_to=errors_to, title="导入学校")
+    run_import_command(
+        ctx,
+        SCHOOL_IMPORT,
+        file,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        errors_to=errors_to,
+        sheet=sheet,
+        as_json=as_json,
+        overwrite=overwrite,
+    )
 
 
 @app.command("list")

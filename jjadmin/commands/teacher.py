@@ -19,6 +19,7 @@ from jjadmin.commands._options import (
     LimitOpt,
     OffsetOpt,
     OutArg,
+    OverwriteOpt,
     SchoolOpt,
     SheetOpt,
     ShowIdOpt,
@@ -27,6 +28,7 @@ from jjadmin.commands._options import (
 from jjadmin.commands._output import Col, Output, human
 
 if TYPE_CHECKING:
+    from jjadmin.importers.common import ImportOutcome
     from jjadmin.services.teacher_views import TeacherDetail, TeacherFilter
 
 app = typer.Typer(help="教师管理", no_args_is_help=True)
@@ -241,37 +243,36 @@ def teacher_import(
         typer.Option("--max-changes", help="--sync 每校最多归档的人数或比例（默认 10%）"),
     ] = None,
     errors_to: ErrorsToOpt = None,
+    overwrite: OverwriteOpt = False,
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """从教师表导入教师：新教师生成学号；全部校验通过才写入（默认）。"""
     if max_changes is not None and not sync:
         raise typer.BadParameter("--max-changes 只能与 --sync 一起使用", param_hint="--max-changes")
-    out = output(ctx, as_json=as_json)
-    from jjadmin.commands._imports import finish_import
-    from jjadmin.importers.common import run_file_import
-    from jjadmin.importers.teacher import bulk_allocation, teacher_columns
-    from jjadmin.services.results import ImportOptions
+    from jjadmin.commands._imports import run_import_command
+    from jjadmin.importers.teacher import TEACHER_IMPORT
 
-    sc = service_context(ctx)
-    with bulk_allocation(), out.progress("读取教师表") as progress:
-        outcome = run_file_import(
-            sc,
-            file,
-            teacher_columns(sc.now.date()),
-            "jjadmin.services.teachers:import_teachers",  # imported while the sheet loads
-            read_ahead="jjadmin.services.teachers:read_ahead_teachers",
-            options=ImportOptions(dry_run, skip_invalid),
-            sheet=sheet,
-            progress=progress,
-            upsert=upsert,
-            sync=sync,
-            max_changes=max_changes,
-        )
-    archived = outcome.report.extra.get("archived")
-    if archived and not as_json:
-        out.info(f"--sync：{'将' if dry_run else '已'}归档 {archived} 名教师为离职")
-    finish_import(out, outcome, errors_to=errors_to, title="导入教师")
+    def archived(out: Output, outcome: ImportOutcome) -> None:
+        count = outcome.report.extra.get("archived")
+        if count and not out.as_json:
+            out.info(f"--sync：{'将' if dry_run else '已'}归档 {count} 名教师为离职")
+
+    run_import_command(
+        ctx,
+        TEACHER_IMPORT,
+        file,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        errors_to=errors_to,
+        sheet=sheet,
+        as_json=as_json,
+        overwrite=overwrite,
+        before_report=archived,
+        upsert=upsert,
+        sync=sync,
+        max_changes=max_changes,
+    )
 
 
 @app.command("template")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from jjadmin.commands._context import output, service_context
-from jjadmin.commands._imports import finish_import, template_columns
+from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
     ErrorsToOpt,
@@ -17,6 +17,7 @@ from jjadmin.commands._options import (
     LimitOpt,
     OffsetOpt,
     OutArg,
+    OverwriteOpt,
     SheetOpt,
     SkipInvalidOpt,
 )
@@ -125,27 +126,24 @@ def transfer_import(
     dry_run: DryRunOpt = False,
     skip_invalid: SkipInvalidOpt = False,
     errors_to: ErrorsToOpt = None,
+    overwrite: OverwriteOpt = False,
     sheet: SheetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """从调动表批量提出调动申请（学号、调入学校代码、备注）。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.importers.common import run_file_import
-    from jjadmin.importers.transfer import TRANSFER_COLUMNS
-    from jjadmin.services.results import ImportOptions
+    from jjadmin.importers.transfer import TRANSFER_IMPORT
 
-    sc = service_context(ctx)
-    with out.progress("读取调动表") as progress:
-        outcome = run_file_import(
-            sc,
-            file,
-            TRANSFER_COLUMNS,
-            "jjadmin.services.transfers:import_transfers",  # imported while the sheet loads
-            options=ImportOptions(dry_run, skip_invalid),
-            sheet=sheet,
-            progress=progress,
-        )
-    finish_import(out, outcome, errors_to=errors_to, title="导入调动申请")
+    run_import_command(
+        ctx,
+        TRANSFER_IMPORT,
+        file,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        errors_to=errors_to,
+        sheet=sheet,
+        as_json=as_json,
+        overwrite=overwrite,
+    )
 
 
 @app.command("template", epilog="示例: jjadmin transfer template 调动模板.xlsx")

@@ -11,13 +11,14 @@ from functools import partial
 
 from jjadmin.errors import InvalidValue
 from jjadmin.importers.columns import ColumnSpec
+from jjadmin.importers.common import ImportKind, LoadedService
 from jjadmin.rules.codes import normalize_course_code, parse_period_code
 from jjadmin.rules.courses import check_text, parse_capacity, parse_status, parse_value_set
 from jjadmin.rules.enums import check_in_list
 from jjadmin.rules.ids import normalize_district_code, normalize_school_code
 from jjadmin.rules.money import parse_hours, parse_money
 
-__all__ = ["COURSE_COLUMNS", "TEXT_KEYS", "VALUE_LISTS", "parse_course_hours"]
+__all__ = ["COURSE_COLUMNS", "COURSE_IMPORT", "TEXT_KEYS", "VALUE_LISTS", "parse_course_hours"]
 
 
 def parse_course_hours(value: object) -> Decimal:
@@ -67,3 +68,18 @@ VALUE_LISTS = {
     "hour_type": "学时类型",
     "ability_category": "提升工程类别",
 }
+
+
+def _load_course_service() -> LoadedService:
+    from jjadmin.services.courses import import_courses
+
+    return LoadedService(import_courses)
+
+
+COURSE_IMPORT = ImportKind(
+    name="course",
+    title="导入课程",
+    reading="读取课程表",
+    columns=COURSE_COLUMNS,
+    load=_load_course_service,
+)

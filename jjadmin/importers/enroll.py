@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import gc
 import re
 from array import array
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -22,31 +20,29 @@ from jjadmin.importers.columns import (
     _parse_cell,
     read_rows,
 )
-from jjadmin.importers.common import ImportOutcome, ServiceLoader
+from jjadmin.importers.common import ImportKind, LoadedService
 from jjadmin.importers.reader import (
     OLE2_MAGIC,
     ZIP_MAGIC,
     Block,
     CellProblem,
     CellValue,
-    file_sha256,
     normalize_header,
     open_table,
 )
 from jjadmin.rules.codes import normalize_course_code, normalize_learner_no
-from jjadmin.services.context import ServiceContext
-from jjadmin.services.results import FileMeta, ImportOptions, RowIssue
+from jjadmin.services.results import RowIssue
 
 if TYPE_CHECKING:  # the service (SQLAlchemy) loads only when an import runs
     from jjadmin.services.enrollments import PairColumns
 
 __all__ = [
     "ENROLL_COLUMNS",
+    "ENROLL_IMPORT",
     "EnrollRows",
     "course_list",
     "learner_list",
     "read_enroll_table",
-    "run_enroll_import",
 ]
 
 _CLEAN_LEARNER_NO = re.compile(r"4401[0-9]{10}")
@@ -388,62 +384,18 @@ def _clean_text(text: str) -> bool:
     return text == text.strip() and not text.startswith("'")
 
 
-def run_enroll_import(
-    ctx: ServiceContext,
-    path: Path,
-    *,
-    period: str,
-    options: ImportOptions,
-    force: bool = False,
-    sheet: str | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> ImportOutcome:
-    """Read the 选课 sheet and hand it to `services.enrollments.import_enrollments`.
+def _load_enroll_service() -> LoadedService:
+    from jjadmin.services.enrollments import import_enrollments
 
-    Raises NotFound (4, no such file), FileRejected (1), and what the service raises.
-    """
-    ready = ServiceLoader(ctx, "jjadmin.services.enrollments:import_enrollments")
-    if not path.exists():
-        raise NotFound(f"文件不存在：{path}")
-    if not path.is_file():
-        raise FileRejected(f"不是文件：{path}")
-    try:
-        digest = file_sha256(path)
-    except OSError as exc:
-        raise FileRejected(f"无法读取文件：{path}（{exc.strerror}）") from exc
-    max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
-    with _collector_paused():
-        table = read_enroll_table(
-            path, sheet=sheet, max_rows=max_rows, progress=progress, meanwhile=ready
-        )
-        report = ready.service(
-            ctx,
-            period=period,
-            rows=table.rows,
-            pre_issues=table.schema_issues,
-            file=FileMeta(path.name, digest),
-            options=options,
-            force=force,
-            notes=table.notes,
-            present=table.present_keys,
-        )
-    return ImportOutcome(report, table)
+    return LoadedService(import_enrollments)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No automatic cyclic garbage collection while a sheet is read and imported.
-
-    A large sheet allocates millions of objects that all stay alive until the import ends
-    (cells, columns, the teachers and courses looked up); every automatic collection then
-    walks them again without freeing anything — over a second of a 500,000-row import.
-    Reference counting still frees everything else; the collector resumes afterwards.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+ENROLL_IMPORT = ImportKind(
+    name="enroll",
+    title="导入选课",
+    reading="读取选课表",
+    columns=ENROLL_COLUMNS,
+    read=read_enroll_table,
+    load=_load_enroll_service,
+    bulk=True,
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from jjadmin.importers.columns import ColumnSpec
+from jjadmin.importers.common import ImportKind, LoadedService
 from jjadmin.rules.enums import check_in_list
 from jjadmin.rules.ids import normalize_district_code, normalize_mobile, normalize_school_code
 
@@ -19,3 +20,18 @@ SCHOOL_COLUMNS = [
     ColumnSpec("负责人姓名", "head_name", required=True),
     ColumnSpec("负责人移动电话", "head_mobile", required=True, parse=normalize_mobile),
 ]
+
+
+def _load_school_service() -> LoadedService:
+    from jjadmin.services.schools import import_schools
+
+    return LoadedService(import_schools)
+
+
+SCHOOL_IMPORT = ImportKind(
+    name="school",
+    title="导入学校",
+    reading="读取学校表",
+    columns=SCHOOL_COLUMNS,
+    load=_load_school_service,
+)

@@ -6,16 +6,15 @@ memoised per import: a 100,000-row city sheet holds a few thousand distinct valu
 
 from __future__ import annotations
 
-import gc
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from functools import partial
 
 from jjadmin.errors import InvalidValue
 from jjadmin.importers.columns import ColumnSpec
+from jjadmin.importers.common import ImportKind, LoadedService
 from jjadmin.rules.codes import normalize_learner_no
 from jjadmin.rules.enums import check_in_list
 from jjadmin.rules.ids import (
@@ -31,7 +30,7 @@ from jjadmin.rules.people import NAME_MAX, normalize_address, normalize_email, n
 
 __all__ = [
     "TEACHER_HEADERS",
-    "bulk_allocation",
+    "TEACHER_IMPORT",
     "clean_names",
     "fast_id_parser",
     "fast_id_parsers",
@@ -58,30 +57,6 @@ TEACHER_HEADERS = (
     "电子邮箱",
     "通讯地址",
 )
-
-
-@contextmanager
-def bulk_allocation() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a roster is read and imported.
-
-    A 100,000-row sheet keeps ~10 million live objects (rows, cells, dicts) and makes no
-    reference cycles worth collecting, yet each full collection would walk all of them again:
-    about 15% of the import's time. Reference counting still frees everything as usual.
-
-    On the way out everything allocated meanwhile is moved to the oldest generation (freeze,
-    then unfreeze: two list splices), where a collection would have put it: otherwise the
-    first young collection after `gc.enable()` walks all those objects at once (~0.25 s
-    while the parsed roster is still alive for the report).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 def memoised(parse: Callable[[object], object]) -> Callable[[object], object]:
@@ -254,3 +229,19 @@ def teacher_columns(today: date) -> list[ColumnSpec]:
         ColumnSpec("电子邮箱", "email", parse=normalize_email),
         ColumnSpec("通讯地址", "address", parse=normalize_address),
     ]
+
+
+def _load_teacher_service() -> LoadedService:
+    from jjadmin.services.teachers import import_teachers, read_ahead_teachers
+
+    return LoadedService(import_teachers, read_ahead=read_ahead_teachers)
+
+
+TEACHER_IMPORT = ImportKind(
+    name="teacher",
+    title="导入教师",
+    reading="读取教师表",
+    columns_on=teacher_columns,
+    load=_load_teacher_service,
+    bulk=True,
+)

@@ -28,10 +28,10 @@ LEARNER_SEQ_MAX = 99_999_999
 COURSE_CODE_MAX_LENGTH = 20
 
 _LEARNER_NO = re.compile(LEARNER_PREFIX + r"[0-9]{10}")
-_PERIOD = re.compile(r"[0-9]{2}0[12]")
+_PERIOD = re.compile(r"[0-9]{2}(?:0[1-9]|[1-9][0-9])")
 _COURSE_CODE = re.compile(r"[A-Za-z0-9_-]+")
 _FLOAT_TEXT = re.compile(r"([0-9]+)\.0+")
-_PERIOD_MESSAGE = "期数格式应为 YYNN，如 2601（2026年上半年）或 2602"
+_PERIOD_MESSAGE = "期数格式应为 YYNN（NN 为 01–99；原则上每年两期），如 2601（2026年上半年）或 2602"
 
 
 def _cell_text(value: object) -> str:
@@ -71,7 +71,8 @@ def normalize_learner_no(value: object) -> str:
 
 
 def parse_period_code(value: object) -> str:
-    """期数 'YYNN' with NN 01 (first half) or 02 (second half).
+    """期数 'YYNN': YY the year, NN 01–99. In principle two a year (01 first half, 02 second
+    half: the seed's 原则上每年两期); the city may open more (SPEC §4).
 
     Raises InvalidValue (required, period-invalid).
     """
@@ -91,7 +92,7 @@ def period_year(code: str) -> int:
 
 
 def period_half(code: str) -> int:
-    """2601 → 1, 2602 → 2."""
+    """The period's number within its year: 2601 → 1, 2602 → 2, 2603 → 3."""
     return int(parse_period_code(code)[2:])
 
 

@@ -16,7 +16,7 @@ from jjadmin.rules.codes import parse_period_code
 from jjadmin.rules.enums import EnrollmentState
 from jjadmin.rules.money import format_money
 from jjadmin.services.context import Actor, ServiceContext
-from jjadmin.services.scope_rules import school_scope_sql
+from jjadmin.services.scope_rules import course_scope_sql, school_scope_sql, scope_of
 
 StatsBy = Literal["course", "school", "district"]
 STATS_BY: tuple[str, ...] = ("course", "school", "district")
@@ -88,14 +88,11 @@ def enrollment_stats(ctx: ServiceContext, *, period: str, by: str = "course") ->
 
 def _where(actor: Actor) -> tuple[str, dict[str, Any]]:
     base = "e.period = :period AND e.state = :active"
-    if actor.role in ("city", "system"):
+    if scope_of(actor).all:
         return base, {}
     if actor.role == "institution":
-        return (
-            f"{base} AND e.course_id IN"
-            " (SELECT ic.id FROM course ic WHERE ic.charging_unit = :unit)",
-            {"unit": actor.institution or ""},
-        )
+        scope, params = course_scope_sql(actor, "ic")
+        return f"{base} AND e.course_id IN (SELECT ic.id FROM course ic WHERE {scope})", params
     scope, params = school_scope_sql(actor, "ss")
     return f"{base} AND e.school_id IN (SELECT ss.id FROM school ss WHERE {scope})", params
 

@@ -1,4 +1,5 @@
-"""Scope checks: which schools, districts and teachers an actor may see or change."""
+"""The scope rule (services.scope_rules.SCOPE) as SQLAlchemy clauses, and the lookups the ORM
+paths share."""
 
 from __future__ import annotations
 
@@ -9,23 +10,35 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from jjadmin.errors import NotFound, PermissionDenied
-from jjadmin.models import School
+from jjadmin.models import Course, School
 from jjadmin.services.context import Actor
 from jjadmin.services.scope_rules import OUT_OF_SCOPE as OUT_OF_SCOPE  # re-exported
 from jjadmin.services.scope_rules import district_in_scope as district_in_scope  # re-exported
+from jjadmin.services.scope_rules import rule_for
 from jjadmin.services.scope_rules import school_in_scope as school_in_scope  # re-exported
 
 
-def school_clause(actor: Actor, school: Any = School) -> ColumnElement[bool]:
-    """A WHERE clause on `school` (the School entity or an alias) limiting rows to the scope."""
-    if actor.role in ("city", "system"):
+def _clause(actor: Actor, table: str, entity: Any) -> ColumnElement[bool]:
+    rule = rule_for(actor, table)
+    if rule is True:
         return true()
-    if actor.role == "district" and actor.district_code:
-        return school.district_code == actor.district_code
-    sid = actor.acting_school_id
-    if sid is not None:
-        return school.id == sid
-    return false()
+    if rule is False:
+        return false()
+    column, value = rule
+    found: ColumnElement[bool] = getattr(entity, column) == value
+    return found
+
+
+def school_clause(actor: Actor, school: Any = School) -> ColumnElement[bool]:
+    """A WHERE clause on `school` (the School entity, an alias or a table's `.c`) limiting
+    rows to the actor's scope."""
+    return _clause(actor, "school", school)
+
+
+def course_clause(actor: Actor, course: Any = Course) -> ColumnElement[bool]:
+    """A WHERE clause on `course` limiting rows to the courses that are the actor's unit's
+    (an institution's own; all for the city)."""
+    return _clause(actor, "course", course)
 
 
 def get_school(session: Session, actor: Actor, code: str, *, for_update: bool = False) -> School:

@@ -1,11 +1,21 @@
-"""Scope without SQLAlchemy: what an actor may see, as Python checks and as SQL text.
+"""THE scope rule — which units an actor may see and change — written once, as data.
 
-`services/scope.py` builds the same limits as SQLAlchemy clauses for the ORM paths; the raw
-read paths (services/teacher_views.py, services/enroll_stats.py) use these.
+`SCOPE` says, per role, which column of which unit table must equal which attribute of the
+actor (and, for the database itself, which column of the actor's `account` row holds that
+value). Everything else is derived from it:
+
+- `school_in_scope` / `course_in_scope` / `district_in_scope`: the Python checks;
+- `school_scope_sql` / `course_scope_sql`: SQL text for the DB-API read paths (`rawdb`);
+- `services.scope.school_clause` / `course_clause`: SQLAlchemy clauses for the ORM paths;
+- the row-level security policies of a city's PostgreSQL (`db roles sync`).
+
+A test walks every role and proves the forms agree on a real database (SQLite and
+PostgreSQL). This module imports no SQLAlchemy: the start-up-critical reads use it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from jjadmin.errors import NotFound, PermissionDenied
@@ -13,6 +23,91 @@ from jjadmin.rawdb import RawReader
 from jjadmin.services.context import Actor
 
 OUT_OF_SCOPE = "无权访问该单位的数据"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Rows of `table` are in scope when `table.column` equals the actor's `attribute`
+    (in the database: the `account_column` of the actor's own account row)."""
+
+    table: str
+    column: str
+    attribute: str
+    account_column: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one role sees: everything (`all`), or the rows its limits allow (none when a
+    table has no limit)."""
+
+    all: bool = False
+    school: Limit | None = None
+    course: Limit | None = None
+
+
+EVERYTHING = Scope(all=True)
+
+SCOPE: dict[str, Scope] = {
+    "city": EVERYTHING,
+    "system": EVERYTHING,
+    # 区级培训管理员: every school of its district
+    "district": Scope(school=Limit("school", "district_code", "district_code", "district_code")),
+    # 学校继续教育管理员 (and a principal acting as one): its own school
+    "school": Scope(school=Limit("school", "id", "acting_school_id", "school_id")),
+    # 培训机构/收费单位: the courses it charges for, and through them their enrollments
+    "institution": Scope(course=Limit("course", "charging_unit", "institution", "institution")),
+    # 学员: only themself (services check the teacher id); no unit
+    "teacher": Scope(),
+}
+
+
+def scope_role(actor: Actor) -> str:
+    """The role whose scope applies: a teacher granted 校长 acts as its school's admin."""
+    if actor.role == "teacher" and actor.principal_school_id is not None:
+        return "school"
+    return actor.role
+
+
+def scope_of(actor: Actor) -> Scope:
+    return SCOPE.get(scope_role(actor), Scope())
+
+
+def limit_value(actor: Actor, limit: Limit) -> Any:
+    """The actor's value for a limit; None (nothing in scope) when the actor has none."""
+    return getattr(actor, limit.attribute)
+
+
+def rule_for(actor: Actor, table: str) -> tuple[str, Any] | bool:
+    """True: every row of `table`; False: none; (column, value): rows with column = value."""
+    scope = scope_of(actor)
+    if scope.all:
+        return True
+    limit: Limit | None = getattr(scope, table)
+    if limit is None:
+        return False
+    value = limit_value(actor, limit)
+    if value is None or value == "":
+        return False
+    return limit.column, value
+
+
+def _check(actor: Actor, table: str, row: Any) -> bool:
+    rule = rule_for(actor, table)
+    if isinstance(rule, bool):
+        return rule
+    column, value = rule
+    return bool(getattr(row, column) == value)
+
+
+def _sql(actor: Actor, table: str, alias: str, param: str) -> tuple[str, dict[str, Any]]:
+    rule = rule_for(actor, table)
+    if rule is True:
+        return "1 = 1", {}
+    if rule is False:
+        return "1 = 0", {}
+    column, value = rule
+    return f"{alias}.{column} = :{param}", {param: value}
 
 
 class SchoolLike(Protocol):
@@ -23,31 +118,39 @@ class SchoolLike(Protocol):
     def district_code(self) -> Any: ...
 
 
+class CourseLike(Protocol):
+    @property
+    def charging_unit(self) -> Any: ...
+
+
 def school_in_scope(actor: Actor, school: SchoolLike) -> bool:
-    if actor.role in ("city", "system"):
-        return True
-    if actor.role == "district":
-        return bool(school.district_code == actor.district_code)
-    sid = actor.acting_school_id
-    return sid is not None and school.id == sid
+    return _check(actor, "school", school)
+
+
+def course_in_scope(actor: Actor, course: CourseLike) -> bool:
+    """Whether a course is the actor's by the unit rule (an institution's own courses; every
+    course for the city). Catalogue visibility for schools and teachers is another rule
+    (services.courses)."""
+    return _check(actor, "course", course)
 
 
 def district_in_scope(actor: Actor, district_code: str) -> bool:
-    if actor.role in ("city", "system"):
-        return True
-    return actor.role == "district" and actor.district_code == district_code
+    """A whole district: the city's, or a district admin's own."""
+    rule = rule_for(actor, "school")
+    if isinstance(rule, bool):
+        return rule
+    column, value = rule
+    return column == "district_code" and value == district_code
 
 
 def school_scope_sql(actor: Actor, alias: str) -> tuple[str, dict[str, Any]]:
     """A WHERE condition on the school table aliased `alias`, with its parameters."""
-    if actor.role in ("city", "system"):
-        return "1 = 1", {}
-    if actor.role == "district" and actor.district_code:
-        return f"{alias}.district_code = :scope_district", {"scope_district": actor.district_code}
-    sid = actor.acting_school_id
-    if sid is not None:
-        return f"{alias}.id = :scope_school", {"scope_school": sid}
-    return "1 = 0", {}
+    return _sql(actor, "school", alias, "scope_school")
+
+
+def course_scope_sql(actor: Actor, alias: str) -> tuple[str, dict[str, Any]]:
+    """A WHERE condition on the course table aliased `alias`, with its parameters."""
+    return _sql(actor, "course", alias, "scope_course")
 
 
 def find_school(db: RawReader, actor: Actor, code: str) -> tuple[int, str]:

@@ -52,7 +52,7 @@ def test_a_duplicate_period_with_json_prints_one_error_document(cli: Cli) -> Non
 
 
 def test_a_malformed_period_code_exits_1(cli: Cli) -> None:
-    for code in ("26011", "2603", "abcd", "26-1"):
+    for code in ("26011", "2600", "abcd", "26-1"):
         result = cli.run("period", "create", code, *CREATE, code=1)
         assert "期数格式应为 YYNN" in result.stderr
 
@@ -136,3 +136,19 @@ def test_show_of_an_unknown_period_exits_4(cli: Cli) -> None:
 
 def test_show_of_a_malformed_code_exits_1(cli: Cli) -> None:
     assert "YYNN" in cli.run("period", "show", "9", code=1).stderr
+
+
+def test_the_city_may_open_a_third_period_in_a_year(cli: Cli) -> None:
+    # the seed: 市级教师继续教育分期进行选课，原则上每年两期 — in principle, not a limit
+    cli.run(
+        "period",
+        "create",
+        "2603",
+        "--select-from",
+        "2026-09-01",
+        "--select-to",
+        "2026-09-20",
+        "--pay-by",
+        "2026-10-10",
+    )
+    assert cli.json("period", "show", "2603")["period"] == "2603"

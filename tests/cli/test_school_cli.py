@@ -214,7 +214,7 @@ def test_all_or_nothing_by_default_and_skip_invalid_writes_the_valid_rows(
     assert (batch["created"], batch["rejected"]) == (2, 1)
 
 
-def test_errors_to_writes_the_rejected_rows_which_import_once_fixed(
+def test_errors_to_after_a_refusal_holds_every_row_and_imports_all_once_fixed(
     cli: Cli, tmp_path: Path
 ) -> None:
     path = write_csv(
@@ -234,18 +234,23 @@ def test_errors_to_writes_the_rejected_rows_which_import_once_fixed(
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     assert header == [*SCHOOL_HEADERS, "错误说明"]
-    assert ws.max_row == 2  # the rejected row only
-    assert ws.cell(2, 1).value == "4401040002"
-    bad = ws.cell(2, SCHOOL_HEADERS.index("负责人移动电话") + 1)
+    assert ws.max_row == 4  # nothing was written: every row of the file, the bad one marked
+    assert [ws.cell(r, 1).value for r in (2, 3, 4)] == ["4401040001", "4401040002", "4401040003"]
+    assert [bool(ws.cell(r, len(SCHOOL_HEADERS) + 1).value) for r in (2, 3, 4)] == [
+        False,
+        True,
+        False,
+    ]
+    bad = ws.cell(3, SCHOOL_HEADERS.index("负责人移动电话") + 1)
     assert bad.value == "1380013800"
     assert bad.fill.fgColor.rgb.endswith("FFC7CE")
     assert bad.comment is not None and "手机" in bad.comment.text
-    assert "负责人移动电话" in ws.cell(2, len(SCHOOL_HEADERS) + 1).value
+    assert "负责人移动电话" in ws.cell(3, len(SCHOOL_HEADERS) + 1).value
 
     bad.value = "13800138002"
     wb.save(errors)
     doc = _import_json(cli, errors)
-    assert (doc["ok"], doc["created"]) == (True, 1)
+    assert (doc["ok"], doc["created"]) == (True, 3)  # the good rows too, none lost
     assert cli.json("school", "show", "4401040002")["head_mobile"] == "13800138002"
 
 

@@ -153,7 +153,7 @@ def test_import_then_list_with_the_documented_keys(city: Cli, xlsx: Callable[...
     assert (again["created"], again["skipped"]) == (0, 3)
 
 
-def test_a_bad_sheet_exits_1_and_writes_the_rejected_rows(
+def test_a_bad_sheet_exits_1_and_writes_every_row_with_the_bad_ones_marked(
     city: Cli, xlsx: Callable[..., Path], tmp_path: Path
 ) -> None:
     ident = new_id()
@@ -172,7 +172,8 @@ def test_a_bad_sheet_exits_1_and_writes_the_rejected_rows(
     ws = openpyxl.load_workbook(errors_to).active
     assert ws is not None
     assert [c.value for c in ws[1]][-1] == "错误说明"
-    assert ws.max_row == 3
+    assert ws.max_row == 4
+    assert [bool(row[-1].value) for row in ws.iter_rows(min_row=2)] == [False, True, True]
     assert city.json("teacher", "list")["total"] == 0
 
 

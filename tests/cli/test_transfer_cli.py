@@ -245,7 +245,9 @@ def test_import_reports_row_errors_and_writes_them_to_the_errors_workbook(
     assert ws is not None
     rows: list[tuple[Any, ...]] = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("学号", "调入学校代码", "备注", "错误说明")
-    assert [r[0] for r in rows[1:]] == ["44012699999999", env.other, env.special]
+    # nothing was written: every row, the rejected ones explained in 错误说明
+    assert [r[0] for r in rows[1:]] == [env.teacher, "44012699999999", env.other, env.special]
+    assert [bool(r[3]) for r in rows[1:]] == [False, True, True, True]
     assert cli.json("transfer", "list") == {"items": [], "total": 0}
 
     dry = cli.json("transfer", "import", str(path), "--dry-run", code=1)
@@ -253,8 +255,25 @@ def test_import_reports_row_errors_and_writes_them_to_the_errors_workbook(
     human = cli.run("transfer", "import", str(path), code=1)
     assert "未写入任何数据" in human.stderr
 
-    partial = cli.json("transfer", "import", str(path), "--skip-invalid", code=1)
+    refused = cli.run("transfer", "import", str(path), "--errors-to", str(bad), code=5)
+    assert "文件已存在" in refused.stderr and "--overwrite" in refused.stderr
+    same = cli.run("transfer", "import", str(path), "--errors-to", str(path), "--overwrite", code=2)
+    assert "不能是正在读取的文件" in same.stderr
+    assert cli.json("transfer", "list")["total"] == 0  # both refused before anything ran
+
+    partial = cli.json(
+        "transfer",
+        "import",
+        str(path),
+        "--skip-invalid",
+        "--errors-to",
+        str(bad),
+        "--overwrite",
+        code=1,
+    )
     assert (partial["created"], partial["skipped"]) == (1, 3)
+    kept = [r[0] for r in openpyxl.load_workbook(bad).active.iter_rows(min_row=2, values_only=True)]
+    assert kept == ["44012699999999", env.other, env.special]  # the good row is already in
     listed = cli.json("transfer", "list")
     assert [i["learner_no"] for i in listed["items"]] == [env.teacher]
 

@@ -93,7 +93,7 @@ def test_a_duplicate_period_is_a_conflict(session: Session, make_ctx: CtxFactory
         )
 
 
-@pytest.mark.parametrize("code", ["26", "2603", "260", "abcd", "26011", "2600"])
+@pytest.mark.parametrize("code", ["26", "260", "abcd", "26011", "2600", "26-3"])
 def test_a_malformed_period_code_is_rejected(
     code: str, session: Session, make_ctx: CtxFactory
 ) -> None:

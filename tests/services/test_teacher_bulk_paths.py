@@ -5,6 +5,7 @@ duplicate still refused); a large sheet looks existing teachers up in one pass."
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,8 @@ from sqlalchemy import Engine, Table, func, inspect, select
 from jjadmin import db
 from jjadmin.db import make_engine, session_factory
 from jjadmin.errors import Conflict
-from jjadmin.importers.common import run_file_import
-from jjadmin.importers.teacher import TEACHER_HEADERS, teacher_columns
+from jjadmin.importers.common import LoadedService, run_file_import, run_import_kind
+from jjadmin.importers.teacher import TEACHER_HEADERS, TEACHER_IMPORT, teacher_columns
 from jjadmin.models import Teacher, metadata
 from jjadmin.services import teachers
 from jjadmin.services.accounts import seed_districts
@@ -201,9 +202,11 @@ def test_a_large_reimport_uses_the_teachers_read_while_the_sheet_loaded(
         original(ctx, rows)
         read.append((rows, ctx.read_ahead.get(teachers.READ_AHEAD)))
 
-    monkeypatch.setattr(teachers, "read_ahead_teachers", reading)
-    ahead = "jjadmin.services.teachers:read_ahead_teachers"
-    report = reimport(ctx, tmp_path, rows, read_ahead=ahead)
+    kind = replace(
+        TEACHER_IMPORT, load=lambda: LoadedService(teachers.import_teachers, read_ahead=reading)
+    )
+    path = make_xlsx(tmp_path / "again.xlsx", [list(TEACHER_HEADERS), *rows])
+    report = run_import_kind(ctx, kind, path, options=ImportOptions()).report
     assert (report.created, report.skipped, report.issues) == (0, 3, [])
     ((estimate, entry),) = read  # called once, with the rows the sheet holds
     assert estimate is not None and estimate >= 3

@@ -1,5 +1,5 @@
 """CalamineSheet parses in a thread of its own; open_table's `meanwhile` runs once on every
-path; run_file_import resolves the actor, the service and the engine meanwhile."""
+path; an import kind's service, read-ahead and engine are readied meanwhile."""
 
 from __future__ import annotations
 
@@ -20,7 +20,13 @@ from jjadmin.importers import calamine_path, reader
 from jjadmin.importers import xlsx as xlsx_reader
 from jjadmin.importers.calamine_path import CalamineSheet
 from jjadmin.importers.columns import ColumnSpec, ParsedColumns, read_rows
-from jjadmin.importers.common import ServiceLoader, resolve_service, run_file_import
+from jjadmin.importers.common import (
+    ImportKind,
+    LoadedService,
+    ServiceLoader,
+    run_file_import,
+    run_import_kind,
+)
 from jjadmin.importers.reader import MSG_CORRUPT, open_table
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.results import FileMeta, ImportOptions, ImportReport, RowIssue
@@ -384,21 +390,36 @@ def test_a_meanwhile_raising_during_a_slow_load_leaves_nothing_open(
     assert thread_errors == []
 
 
-# --- run_file_import ------------------------------------------------------------------------
+# --- run_import_kind ------------------------------------------------------------------------
 
 
 SERVICE_CALLS: list[dict[str, Any]] = []
+LOADS: list[str] = []
 
 
 def recording_service(ctx: ServiceContext, **kwargs: Any) -> ImportReport:
-    """Named as "module:function" by the tests below."""
     SERVICE_CALLS.append({"ctx": ctx, **kwargs})
     return ImportReport(total=len(kwargs["rows"]), dry_run=True)
+
+
+def recording_read_ahead(ctx: ServiceContext, rows: int) -> None:
+    LOADS.append(f"read-ahead {rows}")
+
+
+def _load_recording() -> LoadedService:
+    LOADS.append("load")
+    return LoadedService(recording_service, read_ahead=recording_read_ahead)
+
+
+KIND = ImportKind(
+    name="test", title="导入测试", reading="读取测试表", columns=SPECS, load=_load_recording
+)
 
 
 @pytest.fixture(autouse=True)
 def _no_service_calls() -> None:
     SERVICE_CALLS.clear()
+    LOADS.clear()
 
 
 def make_context(*, logged_in: bool = True, order: list[str] | None = None) -> ServiceContext:
@@ -412,15 +433,11 @@ def make_context(*, logged_in: bool = True, order: list[str] | None = None) -> S
     return ServiceContext(database_url="sqlite://", now=NOW, _actor_resolver=resolve)
 
 
-@pytest.mark.parametrize("named", [True, False])
-def test_run_file_import_takes_a_callable_or_a_module_function_name(
-    tmp_path: Path, named: bool
-) -> None:
+def test_an_import_kind_hands_the_parsed_sheet_to_its_service(tmp_path: Path) -> None:
     ctx = make_context()
-    service: Any = f"{__name__}:recording_service" if named else recording_service
     path = small_xlsx(tmp_path)
-    outcome = run_file_import(
-        ctx, path, SPECS, service, options=ImportOptions(dry_run=True), extra="passed on"
+    outcome = run_import_kind(
+        ctx, KIND, path, options=ImportOptions(dry_run=True), extra="passed on"
     )
     assert outcome.report.total == 2
     (call,) = SERVICE_CALLS
@@ -435,8 +452,35 @@ def test_run_file_import_takes_a_callable_or_a_module_function_name(
     assert call["options"] == ImportOptions(dry_run=True)
     assert call["present"] == frozenset({"learner_no", "name"})
     assert call["extra"] == "passed on"
+    # loaded once, then read ahead with the sheet's row estimate (the header row included)
+    assert LOADS == ["load", "read-ahead 3"]
     assert ctx._engine is not None  # built while the sheet loaded
     ctx.close()
+
+
+def test_run_file_import_takes_a_service_at_hand(tmp_path: Path) -> None:
+    ctx = make_context()
+    outcome = run_file_import(
+        ctx, small_xlsx(tmp_path), SPECS, recording_service, options=ImportOptions()
+    )
+    assert outcome.report.total == 2 and len(SERVICE_CALLS) == 1 and LOADS == []
+    ctx.close()
+
+
+def test_every_declared_import_kind_loads_a_real_service() -> None:
+    from jjadmin.importers.course import COURSE_IMPORT
+    from jjadmin.importers.enroll import ENROLL_IMPORT
+    from jjadmin.importers.school import SCHOOL_IMPORT
+    from jjadmin.importers.teacher import TEACHER_IMPORT
+    from jjadmin.importers.transfer import TRANSFER_IMPORT
+
+    kinds = [SCHOOL_IMPORT, TEACHER_IMPORT, COURSE_IMPORT, TRANSFER_IMPORT, ENROLL_IMPORT]
+    assert len({k.name for k in kinds}) == len(kinds)
+    for kind in kinds:
+        loaded = kind.load()
+        assert callable(loaded.service) and loaded.service.__name__.startswith("import_")
+        assert kind.specs(NOW.date()), kind.name
+        assert kind.title.startswith("导入") and kind.reading.startswith("读取")
 
 
 def test_the_actor_is_resolved_before_the_sheet_is_read(
@@ -451,7 +495,7 @@ def test_the_actor_is_resolved_before_the_sheet_is_read(
 
     monkeypatch.setattr(calamine_path.CalamineSheet, "rows", rows)
     ctx = make_context(order=order)
-    run_file_import(ctx, small_xlsx(tmp_path), SPECS, recording_service, options=ImportOptions())
+    run_import_kind(ctx, KIND, small_xlsx(tmp_path), options=ImportOptions())
     assert order[:2] == ["actor", "rows"]
     ctx.close()
 
@@ -468,15 +512,15 @@ def test_not_logged_in_is_said_even_for_a_sheet_with_a_wrong_header(
     assert read_rows(path, SPECS).schema_issues  # the header really is wrong
     ctx = make_context(logged_in=False)
     with pytest.raises(NotAuthenticated):
-        run_file_import(ctx, path, SPECS, f"{__name__}:recording_service", options=ImportOptions())
-    assert SERVICE_CALLS == []
+        run_import_kind(ctx, KIND, path, options=ImportOptions())
+    assert SERVICE_CALLS == [] and LOADS == []
     assert ctx._engine is None  # nothing was built for an anonymous caller
 
 
 def test_a_wrong_header_reaches_the_service_as_schema_issues(tmp_path: Path) -> None:
     path = make_xlsx(tmp_path / "wrong.xlsx", [["甲", "乙"], ["1", "2"]])
     ctx = make_context()
-    run_file_import(ctx, path, SPECS, recording_service, options=ImportOptions())
+    run_import_kind(ctx, KIND, path, options=ImportOptions())
     (call,) = SERVICE_CALLS
     issues: list[RowIssue] = call["pre_issues"]
     assert [i.code for i in issues] == ["missing-header"]
@@ -484,23 +528,15 @@ def test_a_wrong_header_reaches_the_service_as_schema_issues(tmp_path: Path) -> 
     ctx.close()
 
 
-def test_resolve_service_returns_a_callable_unchanged_and_imports_a_name() -> None:
-    assert resolve_service(recording_service) is recording_service
-    assert resolve_service(f"{__name__}:recording_service") is recording_service
-    found = resolve_service("jjadmin.services.teachers:import_teachers")
-    assert callable(found) and found.__name__ == "import_teachers"
-    with pytest.raises(AttributeError):
-        resolve_service(f"{__name__}:no_such_service")
-
-
 def test_a_service_loader_never_called_as_meanwhile_readies_itself_when_asked() -> None:
     order: list[str] = []
     ctx = make_context(order=order)
-    loader = ServiceLoader(ctx, f"{__name__}:recording_service")
-    assert order == ["actor"] and ctx._engine is None  # the actor first, nothing else yet
+    loader = ServiceLoader(ctx, _load_recording)
+    assert order == ["actor"] and ctx._engine is None and LOADS == []  # the actor first
     assert loader.service is recording_service
     assert ctx._engine is not None
-    assert loader.service is recording_service and order == ["actor"]  # once only
+    assert loader.service is recording_service and order == ["actor"]
+    assert LOADS == ["load"]  # once only; no rows known, so no read-ahead
     ctx.close()
 
 

@@ -83,14 +83,23 @@ def test_normalize_learner_no_rejects_other_values(value: object, code: str) -> 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("2601", "2601"), ("2602", "2602"), (2601, "2601"), (2602.0, "2602"), ("２６０１", "2601")],
+    [
+        ("2601", "2601"),
+        ("2602", "2602"),
+        ("2603", "2603"),
+        ("2699", "2699"),
+        ("2610", "2610"),
+        (2601, "2601"),
+        (2602.0, "2602"),
+        ("２６０１", "2601"),
+    ],
 )
 def test_parse_period_code_accepts_yynn(value: object, expected: str) -> None:
     assert parse_period_code(value) == expected
 
 
 @pytest.mark.parametrize(
-    "value", ["2603", "2600", "26-01", "202601", "261", "2601a", 2603, 2601.5, True]
+    "value", ["2600", "26-01", "202601", "261", "2601a", "26100", 2600, 2601.5, True]
 )
 def test_parse_period_code_rejects_anything_else_with_the_format_hint(value: object) -> None:
     with pytest.raises(InvalidValue) as excinfo:
@@ -106,7 +115,14 @@ def test_parse_period_code_requires_a_value() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "year", "half"), [("2601", 2026, 1), ("2602", 2026, 2), ("0901", 2009, 1)]
+    ("code", "year", "half"),
+    [
+        ("2601", 2026, 1),
+        ("2602", 2026, 2),
+        ("0901", 2009, 1),
+        ("2603", 2026, 3),
+        ("2699", 2026, 99),
+    ],
 )
 def test_period_year_and_half_read_the_code(code: str, year: int, half: int) -> None:
     assert period_year(code) == year
@@ -115,7 +131,7 @@ def test_period_year_and_half_read_the_code(code: str, year: int, half: int) -> 
 
 def test_period_year_validates_its_argument() -> None:
     with pytest.raises(InvalidValue):
-        period_year("2603")
+        period_year("2600")
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -29,10 +29,10 @@ from jjadmin.importers.columns import (
     _unique_key,
     read_rows,
 )
+from jjadmin.importers.common import bulk_allocation
 from jjadmin.importers.reader import CellProblem, open_table
 from jjadmin.importers.teacher import (
     TEACHER_HEADERS,
-    bulk_allocation,
     clean_names,
     fast_id_parsers,
     fast_mobile,

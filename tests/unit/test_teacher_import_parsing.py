@@ -10,9 +10,9 @@ import pytest
 
 from jjadmin.errors import FileRejected, InvalidValue
 from jjadmin.importers.columns import ParsedTable, read_rows
+from jjadmin.importers.common import bulk_allocation
 from jjadmin.importers.teacher import (
     TEACHER_HEADERS,
-    bulk_allocation,
     fast_id_parser,
     fast_mobile,
     memoised,
