@@ -238,6 +238,40 @@ def pg_enroll(env: dict[str, str], work: Path, steps: dict[str, Step], step: Any
             s.rss_mb.append(rss)
 
 
+def run_province(a: argparse.Namespace) -> None:
+    import compileall
+
+    import province
+
+    compileall.compile_dir(str(HERE.parent / "jjadmin"), quiet=1)
+    work = a.out / "province"
+    work.mkdir(parents=True, exist_ok=True)
+    url = pg_url()
+    if url is None:
+        raise SystemExit("--province needs PostgreSQL")
+    try:
+        env = make_env(work, url)
+        init_db(env)
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+        dsn = f"host={u.host} port={u.port or 5432} user={u.username} dbname={u.database}"
+        print(f"building a province in {u.database} …", file=sys.stderr)
+        took = province.build(
+            dsn,
+            a.province_teachers,
+            a.province_enrollments,
+            lambda m: print(m, file=sys.stderr),
+        )
+        results = province.measure(lambda args: run_rss(jj(*args), env), max(a.repeat, 3))
+        province.report(took, results, work / "results.json")
+    finally:
+        if not a.keep:
+            drop_pg(url)
+        else:
+            print(f"kept: {url}", file=sys.stderr)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--teachers", type=int, default=100_000)
@@ -248,7 +282,14 @@ def main() -> None:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--skip-enroll", action="store_true")
     ap.add_argument("--out", type=Path, default=HERE / "out")
+    ap.add_argument("--province", action="store_true", help="1.2M teachers, 10M enrollments, PG")
+    ap.add_argument("--province-teachers", type=int, default=1_200_000)
+    ap.add_argument("--province-enrollments", type=int, default=10_000_000)
+    ap.add_argument("--keep", action="store_true", help="keep the province database")
     a = ap.parse_args()
+    if a.province:
+        run_province(a)
+        return
 
     # Measure jjadmin as installed: pip compiles bytecode at install time, while an editable
     # checkout under PYTHONDONTWRITEBYTECODE=1 would recompile every module on every start.
