@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -31,6 +31,7 @@ from typing import IO, Any, Literal
 from jjadmin.errors import FileRejected
 from jjadmin.importers.cells import (
     BLOCK_ROWS,
+    EXCEL_MAX_ROWS,
     HEADER_SCAN_ROWS,
     MSG_CORRUPT,
     Block,
@@ -82,15 +83,7 @@ def open_contained(
     """Open `path` with the `kind` reader in a child process; the header row is found there.
     `meanwhile(None)` runs while the child reads (see `reader.open_table`)."""
     child = _Child(
-        {
-            "kind": kind,
-            "path": str(path),
-            "sheet": sheet,
-            "max_rows": max_rows,
-            "candidates": sorted(candidates),
-            "memory_mb": _env_int("JJADMIN_READER_MAX_MB", DEFAULT_MEMORY_MB),
-            "cpu_seconds": _env_int("JJADMIN_READER_MAX_SECONDS", DEFAULT_CPU_SECONDS),
-        }
+        _request(kind, path, sheet=sheet, max_rows=max_rows, candidates=sorted(candidates))
     )
     try:
         if meanwhile is not None:
@@ -132,6 +125,77 @@ def open_contained(
     )
 
 
+def _request(kind: str, path: Path, **more: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "path": str(path),
+        "memory_mb": _env_int("JJADMIN_READER_MAX_MB", DEFAULT_MEMORY_MB),
+        "cpu_seconds": _env_int("JJADMIN_READER_MAX_SECONDS", DEFAULT_CPU_SECONDS),
+        **more,
+    }
+
+
+class CalamineUnavailable(Exception):
+    """The contained calamine could not read the sheet: the caller reads it another way."""
+
+
+class ContainedCalamineSheet:
+    """`calamine_path.CalamineSheet`'s interface, the sheet parsed in a child process.
+
+    python-calamine aborts the process or allocates without bound on some crafted sheets;
+    in a child with limits that costs the child only, so a large sheet needs no safety scan
+    before calamine may start (only the formula/error check, `scan_semantics`, which the
+    caller runs meanwhile). The child parses at once; `rows` gives the first rows (for the
+    header), `column_blocks` asks for the data rows, which the child streams per block.
+    A child that fails before its first rows raises CalamineUnavailable.
+    """
+
+    def __init__(self, path: Path, title: str) -> None:
+        self._child = _Child(_request("calamine", path, title=title), keep_stdin=True)
+        self._head: list[tuple[int, list[Any]]] | None = None
+
+    def head(self) -> list[tuple[int, list[Any]]]:
+        """The sheet's first rows (for the header search). Raises CalamineUnavailable."""
+        if self._head is None:
+            try:
+                message = self._child.receive()
+            except FileRejected as exc:
+                self.close()
+                raise CalamineUnavailable(exc.message) from exc
+            self._head = message[1]
+        return self._head
+
+    def rows(self, max_col: int | None) -> Iterator[tuple[int, Sequence[Any]]]:
+        head = self.head()
+        for number, values in head:
+            yield number, values if max_col is None else values[:max_col]
+        if len(head) <= HEADER_SCAN_ROWS:
+            return  # the head was the whole sheet
+        for first, columns in self.column_blocks(len(head), max_col, BLOCK_ROWS):
+            for k, row in enumerate(zip(*columns, strict=True)):
+                yield first + k, list(row)
+
+    def column_blocks(
+        self, skip: int, width: int | None, size: int
+    ) -> Iterator[tuple[int, list[Sequence[Any]]]]:
+        """As CalamineSheet's (`width` None: as wide as the sheet)."""
+        self.head()
+        self._child.send_line({"skip": skip, "width": width, "size": size})
+        while True:
+            message = self._child.receive()
+            if message[0] == "end":
+                return
+            first, columns = message[1], message[2]
+            if columns and first + len(columns[0]) - 1 > EXCEL_MAX_ROWS:
+                raise FileRejected(
+                    f"工作表的行号超出 Excel 上限 {EXCEL_MAX_ROWS} 行，文件可能已损坏"
+                )
+            yield first, columns
+
+    def close(self) -> None:
+        self._child.close()
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _ALLOWED:
@@ -142,7 +206,7 @@ class _Unpickler(pickle.Unpickler):
 class _Child:
     """The child process and its message channel (parent side)."""
 
-    def __init__(self, request: dict[str, Any]) -> None:
+    def __init__(self, request: dict[str, Any], *, keep_stdin: bool = False) -> None:
         self._idle = float(request["cpu_seconds"]) + IDLE_SLACK_SECONDS
         self._stderr: IO[bytes] = tempfile.TemporaryFile()
         env = dict(os.environ)
@@ -158,11 +222,28 @@ class _Child:
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._fd = self._proc.stdout.fileno()
+        self._stdin: IO[bytes] | None = self._proc.stdin
+        self.send_line(request)
+        if not keep_stdin:
+            self._close_stdin()
+
+    def send_line(self, message: dict[str, Any]) -> None:
+        """One JSON line to the child (a dead child is noticed by `receive`)."""
+        if self._stdin is None:
+            return
         try:
-            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
-            self._proc.stdin.close()
+            self._stdin.write(json.dumps(message).encode() + b"\n")
+            self._stdin.flush()
         except OSError:
-            pass  # the child died at once: receive() says so
+            self._close_stdin()
+
+    def _close_stdin(self) -> None:
+        stdin, self._stdin = self._stdin, None
+        if stdin is not None:
+            try:
+                stdin.close()
+            except OSError:
+                pass
 
     def receive(self) -> tuple[Any, ...]:
         """The next message; a rejection or the child's death raises FileRejected."""
@@ -210,6 +291,7 @@ class _Child:
         proc, self._proc = self._proc, None
         if proc is None:
             return None
+        self._close_stdin()
         if proc.poll() is None:
             proc.kill()
         code = proc.wait()
@@ -229,6 +311,26 @@ def _open_source(kind: str, path: Path, sheet: str | None) -> Any:
     from jjadmin.importers.ods import OdsSheet
 
     return OdsSheet(path, sheet)
+
+
+def produce_calamine(request: dict[str, Any], send: Callable[[tuple[Any, ...]], None]) -> None:
+    """The child of a ContainedCalamineSheet: ("head", first rows), then, on the parent's
+    line {"skip", "width", "size"}, ("columns", first row number, columns)…, ("end",)."""
+    from itertools import islice
+
+    from jjadmin.importers.calamine_path import CalamineSheet
+
+    sheet = CalamineSheet(Path(request["path"]), request["title"])
+    send(("head", list(islice(sheet.rows(None), HEADER_SCAN_ROWS + 1))))
+    while line := sys.stdin.readline():
+        wanted = json.loads(line)
+        width = wanted["width"]
+        if width is None:
+            start = sheet._sheet.start
+            width = 0 if start is None else int(start[1]) + int(sheet._sheet.width)
+        for first, columns in sheet.column_blocks(wanted["skip"], width, wanted["size"]):
+            send(("columns", first, columns))
+        send(("end",))
 
 
 def produce(request: dict[str, Any], send: Callable[[tuple[Any, ...]], None]) -> None:
@@ -300,7 +402,10 @@ def main() -> int:
         channel.flush()
 
     try:
-        produce(request, send)
+        if request["kind"] == "calamine":
+            produce_calamine(request, send)
+        else:
+            produce(request, send)
     except FileRejected as exc:
         send(("rejected", exc.message, exc.data))
     except MemoryError:

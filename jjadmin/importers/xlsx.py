@@ -31,9 +31,13 @@ from jjadmin.importers.cells import (
     read_guarded,
     rows_exceeded,
 )
+from jjadmin.importers.contained import CalamineUnavailable, ContainedCalamineSheet
 from jjadmin.importers.sniff import MSG_NOT_XLSX
 from jjadmin.importers.xlsx_stream import fast_sheet_rows, read_shared_strings
 
+# Sheets whose XML is at least this large go to calamine in a child process (`contained`);
+# smaller ones are scanned and read by calamine in a thread here (no process to start).
+CONTAINED_MIN_BYTES = 4 << 20
 # The lean expat reader; False falls back to openpyxl's own (slower) row iterator.
 USE_FAST_XLSX = True
 USE_CALAMINE = os.environ.get("JJADMIN_XLSX_READER", "") != "expat"
@@ -84,7 +88,20 @@ def _open_xlsx_handle(
         if book.fast and book.calamine is None:
             book.shared_strings = guarded(lambda: read_shared_strings(wb, book.strings_path))
         if meanwhile is not None:
-            meanwhile(claimed_max_row)  # while calamine parses the sheet in its thread
+            meanwhile(claimed_max_row)  # while calamine parses the sheet (thread or child)
+        if isinstance(book.calamine, ContainedCalamineSheet):
+            try:
+                book.calamine.head()
+            except CalamineUnavailable:  # the child failed: the expat reader judges the sheet
+                book.calamine.close()
+                handle.seek(0)
+                book = _load_book(handle)
+                wb = book.wb
+                ws = choose_sheet(wb.worksheets, sheet)
+                if book.fast:
+                    book.shared_strings = guarded(
+                        lambda: read_shared_strings(wb, book.strings_path)
+                    )
         header = guarded(lambda: find_header(_sheet_rows(book, ws, None), candidates))
         if header is None:
             raise FileRejected(
@@ -131,10 +148,26 @@ def _try_calamine(path: Path, book: _Book, ws: Any) -> Any:
     """A CalamineSheet when the sheet is proven safe for python-calamine, else None."""
     from jjadmin.importers import calamine_path as cp
 
+    member = str(ws._worksheet_path).lstrip("/")
     with zipfile.ZipFile(path) as zf:
+        if zf.getinfo(member).file_size >= CONTAINED_MIN_BYTES:
+            # a large sheet: calamine starts at once in a child with limits, meanwhile the
+            # sheet is scanned only for what calamine would misreport (formulas, errors)
+            contained = ContainedCalamineSheet(path, str(ws.title))
+            try:
+                scan = cp.scan_semantics(zf, member)
+            except BaseException:
+                contained.close()
+                raise
+            if not scan.safe:
+                contained.close()
+                return None
+            if ws.max_row is None:
+                ws.max_row = scan.rows_present
+            return contained
         if not cp.shared_strings_ok(zf, book.strings_path):
             return None
-        scan = cp.scan_sheet(zf, str(ws._worksheet_path).lstrip("/"))
+        scan = cp.scan_sheet(zf, member)
         if not scan.safe:
             return None
     if ws.max_row is None:  # a LightSheet: the rows the scan counted
