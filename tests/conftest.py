@@ -24,6 +24,7 @@ from jjadmin.services.sms import SmsSender
 from tests.factories import NOW
 
 PG_URL = os.environ.get("JJADMIN_TEST_PG_URL")
+TEACHER_PASSWORD = "Teach3rPass"  # what Cli.login_teacher / factories.login_teacher set
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 
 
@@ -234,6 +235,14 @@ class Cli:
             *extra,
             "--password-stdin",
             input=password + "\n",
+        )
+
+    def login_teacher(self, learner_no: str, first_password: str) -> None:
+        """Log a teacher in with the first (ID-derived or reset) password and replace it with
+        TEACHER_PASSWORD, as every teacher must before doing anything else."""
+        self.login(learner_no, first_password)
+        self.run(
+            "me", "passwd", "--password-stdin", input=f"{first_password}\n{TEACHER_PASSWORD}\n"
         )
 
     def verify(self) -> None:

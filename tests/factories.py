@@ -118,3 +118,13 @@ def make_teacher(
     session.add(teacher)
     session.flush()
     return teacher
+
+
+def login_teacher(make_ctx: Any, learner_no: str, first_password: str) -> str:
+    """A teacher's session token after the first login, the first password replaced by
+    "Teach3rPass" (a first or reset password allows nothing else)."""
+    from jjadmin.services import auth, passwords
+
+    token = auth.login(make_ctx(), learner_no, first_password).token
+    passwords.change_password(make_ctx(credentials=token), old=first_password, new="Teach3rPass")
+    return token

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jjadmin.commands._context import output, service_context
 from jjadmin.commands._options import JsonOpt, PasswordStdinOpt
-from jjadmin.commands._output import Col
+from jjadmin.commands._output import Col, Output
 from jjadmin.commands._prompt import ask_password, ask_text, read_stdin_line
+
+if TYPE_CHECKING:
+    from jjadmin.services.passwords import PasswordReset
 
 app = typer.Typer(help="管理员账号（实名、绑定手机）", no_args_is_help=True)
 
@@ -78,6 +81,89 @@ def account_disable(ctx: typer.Context, username: str, as_json: JsonOpt = False)
     out.result(f"已停用账号 {username}", username=username)
 
 
+@app.command("enable", epilog="示例：jjadmin account enable school01")
+def account_enable(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
+    """重新启用已停用的账号（停用前的会话与令牌仍然无效）。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import accounts
+
+    accounts.enable_account(service_context(ctx), username)
+    out.result(f"已启用账号 {username}", username=username)
+
+
+@app.command("passwd-reset", epilog="示例：jjadmin account passwd-reset school01 --show")
+def account_passwd_reset(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="用户名")],
+    show: Annotated[
+        bool, typer.Option("--show", help="不发短信，在此显示一次新密码（当面告知）")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """为忘记密码的下级（或同单位）管理员重置密码：一次性密码发到其绑定手机，登录后须修改。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import passwords
+
+    reset = passwords.reset_account_password(service_context(ctx), username, show=show)
+    render_reset(out, reset)
+
+
+def render_reset(out: Output, reset: PasswordReset) -> None:
+    """A reset's result: the one-time password shown once, or where it was texted."""
+    label = reset.learner_no or reset.username
+    if reset.password is not None:
+        out.result(
+            f"已重置 {label} 的密码（只显示这一次，登录后须修改）",
+            learner_no=reset.learner_no,
+            username=reset.username,
+            password=reset.password,
+        )
+    else:
+        out.result(
+            f"已重置 {label} 的密码，一次性密码已发送到 {reset.sent_to}（登录后须修改）",
+            learner_no=reset.learner_no,
+            username=reset.username,
+            sent_to=reset.sent_to,
+        )
+
+
+@app.command("profile", epilog="示例：jjadmin account profile --phone 020-83480247 --email a@b.cn")
+def account_profile(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option("--name", help="姓名（实名）")] = None,
+    gender: Annotated[str | None, typer.Option("--gender", help="性别：男|女")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="电话（固定电话等）")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="地址")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="电子邮箱")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """查看或修改本账号资料（姓名、性别、电话、地址、电子邮箱；绑定手机用 account phone）。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import accounts
+
+    sc = service_context(ctx)
+    if all(v is None for v in (name, gender, phone, address, email)):
+        view = accounts.my_profile(sc)
+        title = "本账号资料"
+    else:
+        view = accounts.update_my_profile(
+            sc, name=name, gender=gender, phone=phone, address=address, email=email
+        )
+        title = "已保存本账号资料"
+    out.record(view, PROFILE_FIELDS, title=title)
+
+
+PROFILE_FIELDS = [
+    Col("username", "用户名"),
+    Col("name", "姓名"),
+    Col("gender", "性别"),
+    Col("mobile", "绑定手机"),
+    Col("phone", "电话"),
+    Col("address", "地址"),
+    Col("email", "电子邮箱"),
+]
+
+
 @app.command("unlock")
 def account_unlock(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
     """解锁因连续输错密码被锁定的账号。"""
@@ -94,13 +180,13 @@ def account_passwd(
 ) -> None:
     """修改本账号密码（--password-stdin：第一行原密码，第二行新密码）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import accounts
+    from jjadmin.services import passwords
 
     if password_stdin:
         old, new = read_stdin_line(), read_stdin_line()
     else:
         old, new = ask_password("原密码"), ask_password("新密码")
-    accounts.change_password(service_context(ctx), old=old, new=new)
+    passwords.change_password(service_context(ctx), old=old, new=new)
     out.result("密码已修改")
 
 

@@ -49,7 +49,13 @@ def login(
         username=result.username,
         role=result.role,
         expires_at=result.expires_at,
+        must_change_password=result.must_change_password,
     )
+    if result.must_change_password:
+        from jjadmin.services.identity import password_change_hint
+
+        out.warn("这是初始密码或已被重置的密码，修改之前不能进行其他操作")
+        out.hint(password_change_hint(result.role))
 
 
 def logout(ctx: typer.Context, as_json: JsonOpt = False) -> None:
@@ -84,6 +90,7 @@ def whoami(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             Col("institution", "培训机构"),
             Col("principal", "校长授权"),
             Col("verified_until", "短信验证有效至"),
+            Col("must_change_password", "须修改密码"),
         ],
     )
 

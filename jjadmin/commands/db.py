@@ -73,3 +73,32 @@ def db_backup(
 
     size = setup.backup_database(service_context(ctx), file)
     out.result(f"已备份到 {file}", file=str(file), bytes=size)
+
+
+@app.command("recover-admin", epilog="示例：jjadmin db recover-admin admin --password-stdin")
+def db_recover_admin(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="市级培训中心管理员用户名")],
+    password_stdin: PasswordStdinOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """最后一个市级管理员账号被锁定或忘记密码时：解锁并设置新密码。
+
+    只能以数据库所有者的身份运行（SQLite 数据库文件的所有者；PostgreSQL 数据库的所有者角色），
+    不需要登录，记入审计日志。
+    """
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import passwords
+
+    password = read_stdin_line() if password_stdin else ask_password(f"为 {username} 设置新密码")
+    done = passwords.recover_admin(service_context(ctx), username, password)
+    changes = "、".join(
+        text for text, flag in (("已解锁", done.unlocked), ("已重新启用", done.enabled)) if flag
+    )
+    out.result(
+        f"已为 {done.username} 设置新密码" + (f"（{changes}）" if changes else ""),
+        username=done.username,
+        unlocked=done.unlocked,
+        enabled=done.enabled,
+        owner=done.owner,
+    )

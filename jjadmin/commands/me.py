@@ -211,3 +211,29 @@ def me_hours(
         ],
         title="本人学时",
     )
+
+
+@app.command(
+    "passwd", epilog="示例：printf '旧密码\\n新密码\\n' | jjadmin me passwd --password-stdin"
+)
+def me_passwd(
+    ctx: typer.Context,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入读取：第一行原密码，第二行新密码")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """修改我的登录密码（首次登录的初始密码、被重置的密码须先修改）。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands._prompt import ask_password, read_stdin_line
+    from jjadmin.services import passwords
+
+    out = output(ctx, as_json=as_json)
+    if password_stdin:
+        old, new = read_stdin_line(), read_stdin_line()
+    else:
+        old, new = ask_password("原密码"), ask_password("新密码")
+    passwords.change_password(service_context(ctx), old=old, new=new)
+    out.result("密码已修改")

@@ -599,3 +599,21 @@ def teacher_export(
     cols = [ExportColumn(k, headers[k], text=k in text) for k in teachers.EXPORT_FIELDS]
     n = write_rows(file, cols, _export_rows(rows), fmt=fmt, sheet_name="教师")  # type: ignore[arg-type]
     out.result(f"已导出 {n} 名教师到 {file}", file=str(file), rows=n)
+
+
+@app.command("passwd-reset", epilog="示例：jjadmin teacher passwd-reset 44012600000001")
+def teacher_passwd_reset(
+    ctx: typer.Context,
+    learner_no: LearnerArg,
+    show: Annotated[
+        bool, typer.Option("--show", help="不发短信，在此显示一次新密码（当面告知教师）")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """为忘记密码的教师（含校长）重置密码：一次性密码发到其绑定手机，下次登录须修改。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.commands.account import render_reset
+    from jjadmin.services import passwords
+
+    reset = passwords.reset_teacher_password(service_context(ctx), learner_no, show=show)
+    render_reset(out, reset)

@@ -63,6 +63,14 @@ class Account(SQLModel, table=True):
     disabled: bool = Field(default=False)
     failed_logins: int = Field(default=0)
     locked_at: datetime | None = Field(default=None, sa_type=TZDateTime)
+    # a first (ID-derived) or reset password: every command but changing it refuses
+    must_change_password: bool = Field(default=False)
+    password_changed_at: datetime | None = Field(default=None, sa_type=TZDateTime)
+    # 修改资料 (系统管理): 性别, 电话, 地址, 电子邮箱 besides 姓名 and the bound mobile
+    gender: str | None = Field(default=None, max_length=2)
+    phone: str | None = Field(default=None, max_length=30)
+    address: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=100)
     created_by: int | None = Field(default=None)
     created_at: datetime = Field(sa_type=TZDateTime)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +14,6 @@ from sqlmodel import col
 from jjadmin.errors import (
     Conflict,
     InputRejected,
-    NotAuthenticated,
     NotFound,
     PermissionDenied,
     UsageError,
@@ -22,7 +22,7 @@ from jjadmin.models import Account, AuthToken, District, School, Teacher
 from jjadmin.rules.enums import districts
 from jjadmin.rules.ids import mask_mobile, normalize_mobile
 from jjadmin.services import audit
-from jjadmin.services.auth import hash_password, token_digest, verify_password
+from jjadmin.services.auth import hash_password, token_digest
 from jjadmin.services.context import BOOTSTRAP, ROLE_NAMES, Actor, ServiceContext
 from jjadmin.services.identity import WhoAmI as WhoAmI  # re-exported
 from jjadmin.services.identity import whoami as whoami  # re-exported
@@ -81,6 +81,11 @@ def bootstrap(
     with ctx.transaction() as session:
         seed_districts(session)
         if session.execute(select(func.count()).select_from(Account)).scalar_one():
+            if username and not _exists(session, username):
+                raise Conflict(
+                    f"数据库已初始化且已有账号，未创建 {username.strip()}",
+                    hint="由已有的管理员用 jjadmin account add 添加账号",
+                )
             return None
         if not username:
             raise UsageError(
@@ -114,7 +119,14 @@ def bootstrap(
         return account.username
 
 
-def _can_manage(session: Session, actor: Actor, target: Account) -> bool:
+def _exists(session: Session, username: str) -> bool:
+    found = session.execute(
+        select(col(Account.id)).where(col(Account.username) == username.strip())
+    ).first()
+    return found is not None
+
+
+def can_manage(session: Session, actor: Actor, target: Account) -> bool:
     """Same unit or below (SPEC §3)."""
     if actor.role == "city":
         return True
@@ -182,7 +194,7 @@ def add_account(
             target.institution = institution.strip()
         if actor.role != "city" and role in ("city", "system"):
             raise PermissionDenied(f"只有市级管理员可以创建{ROLE_NAMES[role]}账号")
-        if not _can_manage(session, actor, target):
+        if not can_manage(session, actor, target):
             raise PermissionDenied(OUT_OF_SCOPE, hint="只能为本单位或下级单位创建管理员")
         exists = session.execute(
             select(col(Account.id)).where(col(Account.username) == username)
@@ -260,7 +272,7 @@ def _load_managed(session: Session, actor: Actor, username: str) -> Account:
     ).scalar_one_or_none()
     if account is None:
         raise NotFound(f"账号不存在：{username}")
-    if not _can_manage(session, actor, account):
+    if not can_manage(session, actor, account):
         raise PermissionDenied(OUT_OF_SCOPE)
     return account
 
@@ -288,6 +300,29 @@ def disable_account(ctx: ServiceContext, username: str) -> None:
             username,
             before={"disabled": False},
             after={"disabled": True},
+        )
+
+
+def enable_account(ctx: ServiceContext, username: str) -> None:
+    """Enable a disabled account again (its old sessions and tokens stay revoked).
+
+    Raises NotFound, PermissionDenied, Conflict (not disabled).
+    """
+    actor = ctx.require("city", "district", "school", "institution", action="启用账号")
+    with ctx.transaction() as session:
+        account = _load_managed(session, actor, username)
+        if not account.disabled:
+            raise Conflict(f"账号未停用：{username}")
+        account.disabled = False
+        audit.record(
+            session,
+            actor,
+            ctx.now,
+            "account.enable",
+            "account",
+            username,
+            before={"disabled": True},
+            after={"disabled": False},
         )
 
 
@@ -339,18 +374,6 @@ def unlock_teacher(ctx: ServiceContext, learner_no: str) -> None:
         _unlock(session, ctx, actor, account)
 
 
-def change_password(ctx: ServiceContext, *, old: str, new: str) -> None:
-    actor = ctx.actor
-    check_password_strength(new)
-    with ctx.transaction() as session:
-        account = session.get(Account, actor.account_id)
-        assert account is not None
-        if account.password_hash is None or not verify_password(account.password_hash, old):
-            raise NotAuthenticated("原密码错误")
-        account.password_hash = hash_password(new)
-        audit.record(session, actor, ctx.now, "account.passwd", "account", actor.username)
-
-
 @dataclass(frozen=True)
 class IssuedToken:
     token: str
@@ -388,3 +411,99 @@ def issue_token(ctx: ServiceContext, username: str, *, days: int = 365) -> Issue
             after={"expires_at": expires},
         )
         return IssuedToken(token, username, expires)
+
+
+PHONE_MAX = 30
+_PHONE = re.compile(r"[0-9０-９+\-－() （）转ext]+")
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """An administrator's own 资料 (系统管理 · 修改资料)."""
+
+    username: str
+    role: str
+    name: str
+    gender: str | None
+    mobile: str | None
+    phone: str | None
+    address: str | None
+    email: str | None
+
+
+def _profile(a: Account) -> ProfileView:
+    return ProfileView(a.username, a.role, a.name, a.gender, a.mobile, a.phone, a.address, a.email)
+
+
+def _operator_self(ctx: ServiceContext) -> Actor:
+    actor = ctx.actor
+    if actor.role == "teacher" or actor.account_id is None:
+        raise PermissionDenied(
+            "学员的个人信息在学员平台修改", hint="jjadmin me update --mobile … --email …"
+        )
+    return actor
+
+
+def my_profile(ctx: ServiceContext) -> ProfileView:
+    """The administrator's own account details."""
+    actor = _operator_self(ctx)
+    with ctx.reading() as session:
+        account = session.get(Account, actor.account_id)
+        assert account is not None
+        return _profile(account)
+
+
+def update_my_profile(
+    ctx: ServiceContext,
+    *,
+    name: str | None = None,
+    gender: str | None = None,
+    phone: str | None = None,
+    address: str | None = None,
+    email: str | None = None,
+) -> ProfileView:
+    """修改资料: 姓名, 性别, 电话, 地址, 电子邮箱 (the bound mobile changes through
+    `account phone`, verified by a code). An empty value clears 电话/地址/电子邮箱.
+
+    Raises InvalidValue (1) naming the field, PermissionDenied (3) for teachers.
+    """
+    from jjadmin.errors import InvalidValue
+    from jjadmin.rules.ids import parse_gender
+    from jjadmin.rules.people import normalize_address, normalize_email, normalize_name
+
+    actor = _operator_self(ctx)
+    changes: dict[str, str | None] = {}
+    if name is not None:
+        changes["name"] = normalize_name(name)
+    if gender is not None:
+        changes["gender"] = parse_gender(gender)
+        if changes["gender"] is None:
+            raise InvalidValue("性别应为“男”或“女”", code="gender-invalid")
+    if phone is not None:
+        text = phone.strip()
+        if text and (len(text) > PHONE_MAX or not _PHONE.fullmatch(text)):
+            raise InvalidValue(f"电话“{text}”格式不正确", code="phone-invalid")
+        changes["phone"] = text or None
+    if address is not None:
+        changes["address"] = normalize_address(address) or None
+    if email is not None:
+        changes["email"] = normalize_email(email) if email.strip() else None
+    with ctx.transaction() as session:
+        account = session.get(Account, actor.account_id)
+        assert account is not None
+        before = {k: getattr(account, k) for k in changes}
+        changed = {k: v for k, v in changes.items() if before[k] != v}
+        for key, value in changed.items():
+            setattr(account, key, value)
+        if changed:
+            audit.record(
+                session,
+                actor,
+                ctx.now,
+                "account.profile",
+                "account",
+                account.username,
+                before={k: before[k] for k in changed},
+                after=changed,
+            )
+        return _profile(account)

@@ -64,6 +64,7 @@ class LoginResult:
     name: str
     role: str
     expires_at: datetime
+    must_change_password: bool = False
 
 
 def _teacher_account(session: Session, username: str, now: datetime) -> Account | None:
@@ -94,10 +95,16 @@ def _teacher_account(session: Session, username: str, now: datetime) -> Account 
     return account
 
 
+WRONG_CREDENTIALS = f"用户名或密码错误（连续 {MAX_FAILED_LOGINS} 次输错密码将锁定账号）"
+
+
 def login(ctx: ServiceContext, username: str, password: str) -> LoginResult:
     """Check the password; 10 consecutive failures lock the account.
 
-    Raises NotAuthenticated (wrong user or password), AccountLocked (exit 3).
+    A wrong user and a wrong password get the same answer (nothing tells which accounts
+    exist). A teacher who logs in with the first, ID-derived password, or anyone with a reset
+    password, is logged in only to change it (`must_change_password`).
+    Raises NotAuthenticated (wrong user or password, disabled), AccountLocked (exit 3).
     """
     username = username.strip()
     failure: Exception | None = None
@@ -109,9 +116,7 @@ def login(ctx: ServiceContext, username: str, password: str) -> LoginResult:
         if account is None:
             account = _teacher_account(session, username, ctx.now)
         if account is None or account.password_hash is None:
-            failure = NotAuthenticated("用户名或密码错误")
-        elif account.disabled:
-            failure = NotAuthenticated("账号已停用", hint="请联系上级管理员")
+            failure = NotAuthenticated(WRONG_CREDENTIALS)
         elif account.locked_at is not None:
             failure = AccountLocked(
                 f"账号 {account.username} 已锁定（连续 {MAX_FAILED_LOGINS} 次密码错误）",
@@ -119,9 +124,8 @@ def login(ctx: ServiceContext, username: str, password: str) -> LoginResult:
             )
         elif not verify_password(account.password_hash, password):
             account.failed_logins += 1
-            left = MAX_FAILED_LOGINS - account.failed_logins
             actor = Actor(account.id, account.username, account.role, account.name)
-            if left <= 0:
+            if account.failed_logins >= MAX_FAILED_LOGINS:
                 account.locked_at = ctx.now
                 audit.record(session, actor, ctx.now, "account.lock", "account", account.username)
                 failure = AccountLocked(
@@ -129,9 +133,13 @@ def login(ctx: ServiceContext, username: str, password: str) -> LoginResult:
                     hint=unlock_hint(account),
                 )
             else:
-                failure = NotAuthenticated(f"用户名或密码错误（再错 {left} 次将锁定账号）")
+                failure = NotAuthenticated(WRONG_CREDENTIALS)
+        elif account.disabled:
+            failure = NotAuthenticated("账号已停用", hint="请联系上级管理员")
         else:
             account.failed_logins = 0
+            if _is_first_password(session, account, password):
+                account.must_change_password = True
             token = secrets.token_urlsafe(32)
             expires = ctx.now + timedelta(hours=SESSION_HOURS)
             session.add(
@@ -145,11 +153,26 @@ def login(ctx: ServiceContext, username: str, password: str) -> LoginResult:
             )
             actor = Actor(account.id, account.username, account.role, account.name)
             audit.record(session, actor, ctx.now, "auth.login", "account", account.username)
-            result = LoginResult(token, account.username, account.name, account.role, expires)
+            result = LoginResult(
+                token,
+                account.username,
+                account.name,
+                account.role,
+                expires,
+                account.must_change_password,
+            )
     if failure is not None:
         raise failure
     assert result is not None
     return result
+
+
+def _is_first_password(session: Session, account: Account, password: str) -> bool:
+    """A teacher still using the first password, derived from the ID number."""
+    if account.teacher_id is None:
+        return False
+    teacher = session.get(Teacher, account.teacher_id)
+    return teacher is not None and password == initial_teacher_password(teacher.id_number)
 
 
 def logout(ctx: ServiceContext) -> None:

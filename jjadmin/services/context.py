@@ -44,6 +44,7 @@ class Actor:
     token_id: int | None = None
     verified_until: datetime | None = None
     principal_school_id: int | None = None
+    must_change_password: bool = False
 
     def has_role(self, *roles: str) -> bool:
         if self.role in roles:
@@ -208,6 +209,11 @@ class ServiceContext:
 
     def set_actor(self, actor: Actor | None) -> None:
         self._actor = actor
+
+    @property
+    def actor_resolved(self) -> bool:
+        """Whether the actor is already known (given, or resolved once)."""
+        return self._actor is not None or self._actor_resolver is not None
 
     @property
     def is_authenticated(self) -> bool:

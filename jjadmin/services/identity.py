@@ -10,7 +10,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from jjadmin.errors import AccountLocked, NotAuthenticated, VerificationRequired
+from jjadmin.errors import (
+    AccessDenied,
+    AccountLocked,
+    NotAuthenticated,
+    VerificationRequired,
+)
 from jjadmin.rawdb import as_utc
 from jjadmin.services.context import ROLE_NAMES, Actor, ServiceContext
 
@@ -40,6 +45,17 @@ def require_verified(ctx: ServiceContext, what: str = "导出敏感数据") -> A
     return actor
 
 
+class PasswordChangeRequired(AccessDenied):
+    """A first (ID-derived) or reset password must be replaced before anything else."""
+
+    code = "password-change-required"
+
+
+def password_change_hint(role: str) -> str:
+    command = "jjadmin me passwd" if role == "teacher" else "jjadmin account passwd"
+    return f"先运行 {command} 设置新密码（--password-stdin：第一行原密码，第二行新密码）"
+
+
 def not_logged_in() -> NotAuthenticated:
     return NotAuthenticated(
         "尚未登录或登录已过期",
@@ -52,7 +68,7 @@ SELECT t.id, t.revoked, t.expires_at, t.verified_until,
        a.id, a.username, a.role, a.name, a.disabled, a.locked_at, a.district_code,
        a.school_id, a.institution, a.teacher_id, s.code,
        (SELECT p.school_id FROM principal p WHERE p.teacher_id = a.teacher_id),
-       te.school_id, ts.code
+       te.school_id, ts.code, a.must_change_password
 FROM auth_token t
 JOIN account a ON a.id = t.account_id
 LEFT JOIN school s ON s.id = a.school_id
@@ -62,10 +78,12 @@ WHERE t.token_hash = :digest
 """
 
 
-def resolve_actor(ctx: ServiceContext) -> Actor:
+def resolve_actor(ctx: ServiceContext, *, password_change: bool = False) -> Actor:
     """The actor behind ctx.credentials (a session or account token).
 
-    Raises NotAuthenticated / AccountLocked (exit 3).
+    An account whose password must be replaced (a first or reset password) acts only to
+    change it (`password_change=True`: `me passwd`, `account passwd`, `whoami`).
+    Raises NotAuthenticated / AccountLocked / PasswordChangeRequired (exit 3).
     """
     if not ctx.credentials:
         raise not_logged_in()
@@ -76,13 +94,18 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
     (token_id, revoked, expires_at, verified_until, account_id, username, role, name) = row[:8]
     disabled, locked_at, district_code, school_id, institution, teacher_id = row[8:14]
     school_code, principal_school, teacher_school, teacher_school_code = row[14:18]
+    must_change = bool(row[18])
+    if bool(disabled):  # before the token's own state: `account disable` revokes the tokens
+        raise NotAuthenticated("账号已停用", hint="请联系上级管理员")
     expires = as_utc(expires_at)
     if bool(revoked) or expires is None or expires <= ctx.now:
         raise not_logged_in()
-    if bool(disabled):
-        raise NotAuthenticated("账号已停用", hint="请联系上级管理员")
     if locked_at is not None:
         raise AccountLocked(f"账号 {username} 已锁定", hint=unlock_hint_for(role))
+    if must_change and not password_change:
+        raise PasswordChangeRequired(
+            "须先修改密码（首次登录或密码已被重置）", hint=password_change_hint(role)
+        )
     if teacher_id is not None:
         return Actor(
             account_id,
@@ -95,6 +118,7 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
             token_id=token_id,
             verified_until=as_utc(verified_until),
             principal_school_id=principal_school,
+            must_change_password=must_change,
         )
     return Actor(
         account_id,
@@ -107,6 +131,7 @@ def resolve_actor(ctx: ServiceContext) -> Actor:
         institution=institution,
         token_id=token_id,
         verified_until=as_utc(verified_until),
+        must_change_password=must_change,
     )
 
 
@@ -121,10 +146,18 @@ class WhoAmI:
     institution: str | None
     principal: bool
     verified_until: datetime | None
+    must_change_password: bool
+
+
+def acting_to_change_password(ctx: ServiceContext) -> Actor:
+    """The actor, also when its password must be replaced first (changing it, whoami)."""
+    if not ctx.actor_resolved:
+        ctx.set_actor(resolve_actor(ctx, password_change=True))
+    return ctx.actor
 
 
 def whoami(ctx: ServiceContext) -> WhoAmI:
-    a = ctx.actor
+    a = acting_to_change_password(ctx)
     verified = a.verified_until if a.is_verified(ctx.now) else None
     return WhoAmI(
         a.username,
@@ -136,4 +169,5 @@ def whoami(ctx: ServiceContext) -> WhoAmI:
         a.institution,
         a.principal_school_id is not None,
         verified,
+        a.must_change_password,
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from jjadmin.db import make_engine, session_factory
-from tests.conftest import Cli
+from tests.conftest import TEACHER_PASSWORD, Cli
 from tests.factories import make_school, make_teacher
 from tests.helpers_courses import make_course, make_period
 
@@ -35,10 +35,10 @@ def me(cli: Cli) -> Me:
         make_course(s, p, "FULL", capacity=1, enrolled=1)
         make_course(s, p, "D105", level="区级培训", district="440105")
         s.commit()
-        found = Me(t.learner_no, t.id_number[-6:].upper())
+        learner_no, first = t.learner_no, t.id_number[-6:].upper()
     engine.dispose()
-    cli.login(found.learner_no, found.password)
-    return found
+    cli.login_teacher(learner_no, first)
+    return Me(learner_no, TEACHER_PASSWORD)
 
 
 def test_me_courses_lists_the_market_with_recommendations_and_hours(cli: Cli, me: Me) -> None:

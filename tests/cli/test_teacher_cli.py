@@ -324,6 +324,9 @@ def test_a_teacher_logs_in_with_the_initial_password_and_updates_their_info(city
     ident = new_id()
     no = add(city, id_number=ident)
     city.login(no, ident[-6:].upper())
+    forced = city.run("me", "show", code=3)  # the first password must be replaced first
+    assert "须先修改密码" in forced.stderr and "me passwd" in forced.stderr
+    city.run("me", "passwd", "--password-stdin", input=f"{ident[-6:].upper()}\nTeach3rPass\n")
     shown = city.json("me", "show")
     assert shown["learner_no"] == no and shown["id_number"][6:14] == "********"
     refused = city.run("me", "update", "--name", "张叁", code=5)

@@ -17,7 +17,7 @@ from jjadmin.errors import (
     PermissionDenied,
 )
 from jjadmin.models import Account, AuditLog
-from jjadmin.services import accounts, auth
+from jjadmin.services import accounts, auth, passwords
 from jjadmin.services.context import Actor
 from tests.conftest import CtxFactory
 from tests.factories import make_account, make_school
@@ -202,10 +202,10 @@ def test_change_password_needs_the_old_one(session: Session, make_ctx: CtxFactor
     token = auth.login(make_ctx(), "me", PASSWORD).token
     me = make_ctx(credentials=token)
     with pytest.raises(NotAuthenticated, match="原密码错误"):
-        accounts.change_password(me, old="Wrong0pass", new="NewPassw0rd")
+        passwords.change_password(me, old="Wrong0pass", new="NewPassw0rd")
     with pytest.raises(InputRejected):
-        accounts.change_password(me, old=PASSWORD, new="short")
-    accounts.change_password(me, old=PASSWORD, new="NewPassw0rd")
+        passwords.change_password(me, old=PASSWORD, new="short")
+    passwords.change_password(me, old=PASSWORD, new="NewPassw0rd")
     with pytest.raises(NotAuthenticated):
         auth.login(make_ctx(), "me", PASSWORD)
     assert auth.login(make_ctx(), "me", "NewPassw0rd").username == "me"

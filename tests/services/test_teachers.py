@@ -46,7 +46,14 @@ from jjadmin.services.imports import ImportOptions, undo_batch
 from jjadmin.services.results import ImportReport
 from jjadmin.services.teachers import TeacherFilter
 from tests.conftest import CtxFactory, create_pg_database, drop_pg_database
-from tests.factories import NOW, id_number, make_account, make_school, make_teacher
+from tests.factories import (
+    NOW,
+    id_number,
+    login_teacher,
+    make_account,
+    make_school,
+    make_teacher,
+)
 from tests.xlsx_helpers import make_xlsx
 
 TODAY = NOW.date()
@@ -878,16 +885,16 @@ def test_the_principals_login_gains_and_loses_the_school_role(
     ident = new_id()
     (t,) = [make_teacher(session, world.s1, id_number=ident)]
     session.commit()
-    login = auth.login(make_ctx(), t.learner_no, ident[-6:])
-    teacher_ctx = make_ctx(credentials=login.token)
+    token = login_teacher(make_ctx, t.learner_no, ident[-6:])
+    teacher_ctx = make_ctx(credentials=token)
     assert not teacher_ctx.actor.has_role("school")
     teachers.grant_principal(make_ctx(world.a1), t.learner_no)
-    actor = make_ctx(credentials=login.token).actor
+    actor = make_ctx(credentials=token).actor
     assert actor.has_role("school") and actor.acting_school_id == world.s1.id
-    rows, total = teachers.list_teachers(make_ctx(credentials=login.token))
+    rows, total = teachers.list_teachers(make_ctx(credentials=token))
     assert total == 1
     teachers.revoke_principal(make_ctx(world.a1), t.learner_no)
-    assert not make_ctx(credentials=login.token).actor.has_role("school")
+    assert not make_ctx(credentials=token).actor.has_role("school")
 
 
 def test_a_locked_teacher_login_is_unlocked_by_the_school(
