@@ -246,27 +246,32 @@ def run_province(a: argparse.Namespace) -> None:
     compileall.compile_dir(str(HERE.parent / "jjadmin"), quiet=1)
     work = a.out / "province"
     work.mkdir(parents=True, exist_ok=True)
-    url = pg_url()
+    url = a.province_url or pg_url()
     if url is None:
         raise SystemExit("--province needs PostgreSQL")
+    keep = a.keep or a.province_url is not None
     try:
         env = make_env(work, url)
-        init_db(env)
-        from sqlalchemy.engine import make_url
+        took: dict[str, float] = {}
+        if a.province_url is None:
+            init_db(env)
+            from sqlalchemy.engine import make_url
 
-        u = make_url(url)
-        dsn = f"host={u.host} port={u.port or 5432} user={u.username} dbname={u.database}"
-        print(f"building a province in {u.database} …", file=sys.stderr)
-        took = province.build(
-            dsn,
-            a.province_teachers,
-            a.province_enrollments,
-            lambda m: print(m, file=sys.stderr),
-        )
+            u = make_url(url)
+            dsn = f"host={u.host} port={u.port or 5432} user={u.username} dbname={u.database}"
+            print(f"building a province in {u.database} …", file=sys.stderr)
+            took = province.build(
+                dsn,
+                a.province_teachers,
+                a.province_enrollments,
+                lambda m: print(m, file=sys.stderr),
+            )
+        else:
+            run_rss(jj("login", "bench", "--password-stdin"), env, stdin=PASSWORD + "\n")
         results = province.measure(lambda args: run_rss(jj(*args), env), max(a.repeat, 3))
         province.report(took, results, work / "results.json")
     finally:
-        if not a.keep:
+        if not keep:
             drop_pg(url)
         else:
             print(f"kept: {url}", file=sys.stderr)
@@ -286,6 +291,7 @@ def main() -> None:
     ap.add_argument("--province-teachers", type=int, default=1_200_000)
     ap.add_argument("--province-enrollments", type=int, default=10_000_000)
     ap.add_argument("--keep", action="store_true", help="keep the province database")
+    ap.add_argument("--province-url", help="measure a province kept earlier (no build)")
     a = ap.parse_args()
     if a.province:
         run_province(a)
