@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from jjadmin.importers.teacher import TEACHER_HEADERS
+from tests.cli.test_enroll_cli import Data, as_school, data  # noqa: F401 - the fixture
 from tests.cli.test_teacher_cli import city, new_id  # noqa: F401 - the fixture
 from tests.conftest import Cli
 from tests.sheet_formats import make_ods, make_xls, rename_ole2_stream
@@ -81,3 +82,27 @@ def test_an_encrypted_workbook_exits_1_with_its_own_line(city: Cli, tmp_path: Pa
     result = city.run("teacher", "import", str(path), code=1)
     assert "工作簿已加密" in result.stderr and "Traceback" not in result.stderr
     assert city.json("teacher", "list")["total"] == 0
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".ods"])
+def test_an_enrollment_sheet_in_each_format_gives_the_report_of_the_xlsx(
+    cli: Cli,
+    data: Data,  # noqa: F811
+    tmp_path: Path,
+    suffix: str,
+) -> None:
+    as_school(cli)
+    rows: list[list[Any]] = [
+        ["学号", "课程编号", "姓名"],
+        [data.learners[0], "C001", data.names[0]],
+        ["44012699999999", "C002", None],
+        [data.learners[2], "ZZZ", None],
+    ]
+    xlsx = make_xlsx(tmp_path / "选课.xlsx", rows)
+    other = MAKERS[suffix](tmp_path / f"选课{suffix}", rows)
+    args = ("--period", "2601", "--skip-invalid")
+    expected = cli.json("enroll", "import", str(xlsx), *args, "--dry-run", code=1)
+    got = cli.json("enroll", "import", str(other), *args, code=1)
+    assert comparable({**got, "dry_run": None}) == comparable({**expected, "dry_run": None})
+    assert [(e["row"], e["column"]) for e in got["errors"]] == [(3, "学号"), (4, "课程编号")]
+    assert got["created"] == 1
