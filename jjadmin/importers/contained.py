@@ -279,8 +279,11 @@ class _Child:
 
     def _failed(self, reason: str) -> FileRejected:
         code = self.close()
-        self._stderr.seek(0)
-        tail = self._stderr.read()[-400:].decode("utf-8", "replace")
+        try:
+            self._stderr.seek(0)
+            tail = self._stderr.read()[-400:].decode("utf-8", "replace")
+        except (OSError, ValueError):
+            tail = ""
         return FileRejected(MSG_LIMIT, data={"detail": reason, "exit": code, "stderr": tail})
 
     def end(self) -> None:
@@ -298,6 +301,11 @@ class _Child:
         if proc.stdout is not None:
             proc.stdout.close()
         return code
+
+    def __del__(self) -> None:
+        if hasattr(self, "_stdin"):  # __init__ got that far
+            self.close()
+        self._stderr.close()
 
 
 # ---------------------------------------------------------------- the child side
