@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -14,7 +15,7 @@ from jjadmin.importers.teacher import TEACHER_HEADERS
 from tests.cli.test_enroll_cli import Data, as_school, data  # noqa: F401 - the fixture
 from tests.cli.test_teacher_cli import city, new_id  # noqa: F401 - the fixture
 from tests.conftest import Cli
-from tests.sheet_formats import make_ods, make_xls, rename_ole2_stream
+from tests.sheet_formats import fuzzed, make_ods, make_xls, rename_ole2_stream
 from tests.xlsx_helpers import make_xlsx
 
 MAKERS: dict[str, Callable[..., Path]] = {
@@ -106,3 +107,39 @@ def test_an_enrollment_sheet_in_each_format_gives_the_report_of_the_xlsx(
     assert comparable({**got, "dry_run": None}) == comparable({**expected, "dry_run": None})
     assert [(e["row"], e["column"]) for e in got["errors"]] == [(3, "学号"), (4, "课程编号")]
     assert got["created"] == 1
+
+
+def _crafted(tmp_path: Path) -> dict[str, Path]:
+    """Files that must each end in exit 1 quickly: fuzzed and truncated OLE2, an .ods
+    repeating rows past every limit, a password-protected xlsx, an .xlsb, a web page."""
+    whole = make_xls(tmp_path / "whole.xls", roster()).read_bytes()
+    files: dict[str, Path] = {}
+    for seed in range(3):
+        files[f"fuzzed-{seed}.xls"] = tmp_path / f"fuzzed-{seed}.xls"
+        files[f"fuzzed-{seed}.xls"].write_bytes(fuzzed(whole, seed, flips=200))
+    files["truncated.xls"] = tmp_path / "truncated.xls"
+    files["truncated.xls"].write_bytes(whole[: len(whole) // 2])
+    repeat = (
+        '<table:table-row table:number-rows-repeated="1048576">'
+        '<table:table-cell table:number-columns-repeated="16384"/></table:table-row>'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p>'
+        "</table:table-cell></table:table-row>"
+    )
+    files["repeats.ods"] = make_ods(tmp_path / "repeats.ods", roster(), tail_xml=repeat)
+    files["secret.xlsx"] = make_xls(tmp_path / "secret.xlsx", roster())
+    rename_ole2_stream(files["secret.xlsx"], "Workbook", "EncryptedPackage")
+    files["web.xls"] = tmp_path / "web.xls"
+    files["web.xls"].write_text("<html><table><tr><td>学号</td></tr></table></html>")
+    return files
+
+
+def test_crafted_files_of_each_format_end_in_exit_1_within_seconds(
+    city: Cli,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    for name, path in _crafted(tmp_path).items():
+        started = time.monotonic()
+        result = city.run("teacher", "import", str(path), code=1)
+        assert "Traceback" not in result.stderr, name
+        assert time.monotonic() - started < 20, name
+    assert city.json("teacher", "list")["total"] == 0
