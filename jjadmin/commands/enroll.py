@@ -108,7 +108,7 @@ def enroll_add(
     if teacher is not None and not courses:
         raise typer.BadParameter("按教师选课需要 --courses 课程编号,课程编号")
     from jjadmin.importers.enroll import course_list, learner_list
-    from jjadmin.services import enrollments
+    from jjadmin.services import enrollment as enrollments
 
     sc = service_context(ctx)
     if course is not None:
@@ -183,7 +183,7 @@ def enroll_drop(
     示例: jjadmin enroll drop --period 2601 --teacher 44012600000001 --course C001
     """
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import enrollments
+    from jjadmin.services import enrollment as enrollments
 
     result = enrollments.drop_enrollment(
         service_context(ctx), period=period, learner_no=teacher, course_code=course
@@ -217,7 +217,7 @@ def enroll_list(
     示例: jjadmin enroll list --period 2601 --school 4401040001 --out 选课.xlsx
     """
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import enrollments
+    from jjadmin.services import enrollment as enrollments
 
     filters = enrollments.EnrollmentFilter(
         school=school, course=course, teacher=teacher, state=state, paid=paid
@@ -313,7 +313,7 @@ def enroll_stats(
     out = output(ctx, as_json=as_json)
     if by not in BY_LABELS:
         raise typer.BadParameter("--by 应为 course、school 或 district")
-    from jjadmin.services import enroll_stats
+    from jjadmin.services.enrollment import stats as enroll_stats
 
     result = enroll_stats.enrollment_stats(service_context(ctx), period=period, by=by)
     items = [

@@ -22,7 +22,7 @@ def me_show(
     """查看本人的教师信息与信息审核记录。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands.teacher import render_detail
-    from jjadmin.services import teacher_views
+    from jjadmin.services.teachers import views as teacher_views
 
     out = output(ctx, as_json=as_json)
     detail = teacher_views.my_profile(service_context(ctx), show_id=show_id)
@@ -101,7 +101,7 @@ def me_courses(
     """课程超市：本期可选的课程（有剩余名额），以及按所缺学时、任教学科和学段推荐的 5–8 门课程。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands._output import to_jsonable
-    from jjadmin.services import selfservice
+    from jjadmin.services.enrollment import market as selfservice
 
     out = output(ctx, as_json=as_json)
     market = selfservice.course_market(
@@ -156,7 +156,7 @@ def me_enroll(
     """自主选课（仅在选课时间内；“能力提升工程”课程只能在这里由本人选）。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands.enroll import render_enroll_report
-    from jjadmin.services import enrollments
+    from jjadmin.services import enrollment as enrollments
 
     out = output(ctx, as_json=as_json)
     report = enrollments.enroll_self(service_context(ctx), course_codes=courses, period=period)
@@ -175,7 +175,7 @@ def me_drop(
     """取消选课（仅在选课时间内；已缴费的选课不能取消）。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands.enroll import DROP_FIELDS
-    from jjadmin.services import enrollments
+    from jjadmin.services import enrollment as enrollments
 
     out = output(ctx, as_json=as_json)
     result = enrollments.drop_own_enrollment(
@@ -195,7 +195,7 @@ def me_hours(
     """本人学时：年度要求、已获得（按学时类型）、已选课未结业、尚缺学时。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands._output import Col
-    from jjadmin.services import selfservice
+    from jjadmin.services.enrollment import market as selfservice
 
     out = output(ctx, as_json=as_json)
     summary = selfservice.my_hours(service_context(ctx), year=year)

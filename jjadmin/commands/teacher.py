@@ -29,7 +29,7 @@ from jjadmin.commands._output import Col, Output, human
 
 if TYPE_CHECKING:
     from jjadmin.importers.common import ImportOutcome
-    from jjadmin.services.teacher_views import TeacherDetail, TeacherFilter
+    from jjadmin.services.teachers.views import TeacherDetail, TeacherFilter
 
 app = typer.Typer(help="教师管理", no_args_is_help=True)
 principal_app = typer.Typer(help="校长授权（一个学校一位校长）", no_args_is_help=True)
@@ -59,19 +59,19 @@ ACCOUNT_RULE = (
 
 
 def _review_label(value: Any) -> str:
-    from jjadmin.services.teacher_views import REVIEW_LABELS
+    from jjadmin.services.teachers.views import REVIEW_LABELS
 
     return REVIEW_LABELS.get(value, human(value))  # type: ignore[call-overload, no-any-return]
 
 
 def _round_label(value: Any) -> str:
-    from jjadmin.services.teacher_views import ROUND_LABELS
+    from jjadmin.services.teachers.views import ROUND_LABELS
 
     return ROUND_LABELS.get(value, human(value))
 
 
 def _changes_text(value: Any) -> str:
-    from jjadmin.services.teacher_views import LABELS
+    from jjadmin.services.teachers.views import LABELS
 
     if not value:
         return ""
@@ -148,7 +148,7 @@ def _filters(
     principal: bool = False,
     name: str | None = None,
 ) -> TeacherFilter:
-    from jjadmin.services.teacher_views import TeacherFilter
+    from jjadmin.services.teachers.views import TeacherFilter
 
     return TeacherFilter(
         school=school,
@@ -334,7 +334,7 @@ def teacher_list(
 ) -> None:
     """列出管辖范围内的教师（身份证号、手机号默认打码）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import teacher_views
+    from jjadmin.services.teachers import views as teacher_views
 
     rows, total = teacher_views.list_teachers(
         service_context(ctx),
@@ -361,7 +361,7 @@ def teacher_show(
 ) -> None:
     """显示一名教师的信息及每一轮信息审核记录。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import teacher_views
+    from jjadmin.services.teachers import views as teacher_views
 
     detail = teacher_views.show_teacher(service_context(ctx), learner_no, show_id=show_id)
     render_detail(out, detail, title="教师信息")
@@ -549,7 +549,7 @@ def teacher_unlock(ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt 
 
 
 def _export_rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    from jjadmin.services.teacher_views import REVIEW_LABELS
+    from jjadmin.services.teachers.views import REVIEW_LABELS
 
     for row in rows:
         yield (*row[:-2], REVIEW_LABELS.get(row[-2], row[-2]), "是" if row[-1] else "否")  # type: ignore[call-overload]

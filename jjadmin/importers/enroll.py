@@ -34,7 +34,7 @@ from jjadmin.rules.codes import normalize_course_code, normalize_learner_no
 from jjadmin.services.results import RowIssue
 
 if TYPE_CHECKING:  # the service (SQLAlchemy) loads only when an import runs
-    from jjadmin.services.enrollments import PairColumns
+    from jjadmin.services.enrollment.planner import PairColumns
 
 __all__ = [
     "ENROLL_COLUMNS",
@@ -252,8 +252,8 @@ class EnrollRows(LazyRows):
         return (self.learner_nos[i], self.course_codes[i], self.names[i])
 
     def pair_columns(self) -> PairColumns:
-        """The requested pairs of the rows without issues (services.enrollments.PairSource)."""
-        from jjadmin.services.enrollments import PairColumns
+        """The requested pairs of the rows without issues (services.enrollment.PairSource)."""
+        from jjadmin.services.enrollment.planner import PairColumns
 
         if not self._issues:
             return PairColumns(self.numbers, self.learner_nos, self.course_codes, self.names)
@@ -385,7 +385,7 @@ def _clean_text(text: str) -> bool:
 
 
 def _load_enroll_service() -> LoadedService:
-    from jjadmin.services.enrollments import import_enrollments
+    from jjadmin.services.enrollment.collective import import_enrollments
 
     return LoadedService(import_enrollments)
 

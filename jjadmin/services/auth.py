@@ -15,10 +15,9 @@ from sqlmodel import col
 from jjadmin.errors import AccountLocked, NotAuthenticated
 from jjadmin.models import Account, AuthToken, Teacher
 from jjadmin.services import audit
-from jjadmin.services.context import Actor, ServiceContext
-from jjadmin.services.identity import resolve_actor as resolve_actor  # re-exported
-from jjadmin.services.identity import token_digest as token_digest  # re-exported
-from jjadmin.services.identity import unlock_hint_for
+from jjadmin.services.context import Actor, ServiceContext, unlock_hint_for
+from jjadmin.services.context import resolve_actor as resolve_actor  # re-exported
+from jjadmin.services.context import token_digest as token_digest  # re-exported
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher

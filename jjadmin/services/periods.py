@@ -10,12 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from jjadmin.errors import Conflict, NotFound
+from jjadmin.errors import Conflict
 from jjadmin.models import Course, Enrollment, Period, School
 from jjadmin.rules.codes import parse_period_code
 from jjadmin.rules.windows import check_window_order, parse_window_time, period_state, state_label
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.courses.visibility import visible_course_clause
+from jjadmin.services.period_lookup import current_period_code as current_period_code
+from jjadmin.services.period_lookup import get_period as get_period
 
 __all__ = [
     "PeriodView",
@@ -55,40 +58,6 @@ def _view(p: Period, now: datetime, courses: int = 0, enrollments: int = 0) -> P
         enrollments,
         p.last_closed_at,
     )
-
-
-def get_period(session: Session, code: str, *, for_update: bool = False) -> Period:
-    """The period with `code`.
-
-    Raises InvalidValue (1, malformed code), NotFound (4).
-    """
-    code = parse_period_code(code)
-    stmt = select(Period).where(col(Period.code) == code)
-    if for_update:
-        stmt = stmt.with_for_update()
-    period = session.execute(stmt).scalar_one_or_none()
-    if period is None:
-        raise NotFound(f"期数不存在：{code}", hint="jjadmin period list 查看已有期数")
-    return period
-
-
-def current_period_code(session: Session, now: datetime) -> str | None:
-    """The period whose selection window contains `now`; else the latest one already begun
-    (by selection start); else None."""
-    inside = session.execute(
-        select(col(Period.code))
-        .where(col(Period.select_from) <= now, col(Period.select_to) >= now)
-        .order_by(col(Period.select_from).desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if inside is not None:
-        return inside
-    return session.execute(
-        select(col(Period.code))
-        .where(col(Period.select_from) <= now)
-        .order_by(col(Period.select_from).desc(), col(Period.code).desc())
-        .limit(1)
-    ).scalar_one_or_none()
 
 
 def create_period(
@@ -159,8 +128,6 @@ def _enrollment_scope(session: Session, actor: Actor) -> ColumnElement[bool] | N
 def _counts(
     session: Session, actor: Actor, codes: list[str]
 ) -> tuple[dict[str, int], dict[str, int]]:
-    from jjadmin.services.courses import visible_course_clause
-
     if not codes:
         return {}, {}
     course_rows = session.execute(

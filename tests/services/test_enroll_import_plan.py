@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from jjadmin import db
 from jjadmin.errors import Conflict
 from jjadmin.models import Course, Enrollment, SpecialUser, Teacher
-from jjadmin.services import enrollments
+from jjadmin.services import enrollment
 from jjadmin.services.context import Actor
-from jjadmin.services.enrollments import EnrollRow, PairColumns
+from jjadmin.services.enrollment import EnrollRow, PairColumns, common, lookups, planner, writer
 from jjadmin.services.imports import ImportOptions
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue
 from tests.factories import NOW, make_account, make_school, make_teacher
@@ -152,11 +152,11 @@ def as_rows(values: list[tuple[str, str, str | None]]) -> list[EnrollRow]:
 def batch_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """ "large": the paths a 500,000-row batch takes, forced on a small one."""
     if request.param == "large":
-        monkeypatch.setattr(enrollments, "SCAN_TEACHERS_ABOVE", 0)
-        monkeypatch.setattr(enrollments, "SCAN_ENROLLMENTS_ABOVE", 0)
-        monkeypatch.setattr(enrollments, "LARGE_INSERT_ROWS", 1)
-        monkeypatch.setattr(enrollments, "SQLITE_INSERT_ROWS", 2)
-        monkeypatch.setattr(enrollments, "INSERT_CHUNK", 2)
+        monkeypatch.setattr(lookups, "SCAN_TEACHERS_ABOVE", 0)
+        monkeypatch.setattr(lookups, "SCAN_ENROLLMENTS_ABOVE", 0)
+        monkeypatch.setattr(writer, "LARGE_INSERT_ROWS", 1)
+        monkeypatch.setattr(writer, "SQLITE_INSERT_ROWS", 2)
+        monkeypatch.setattr(writer, "INSERT_CHUNK", 2)
         monkeypatch.setattr(db, "REINDEX_AT", 1)  # SQLite: indexes built after the load
     return str(request.param)
 
@@ -192,7 +192,7 @@ def codes(report: ImportReport) -> list[tuple[int, str]]:
 def test_a_mixed_import_is_judged_row_by_row_rule_by_rule(
     town: Town, session: Session, make_ctx: Any, batch_size: str, shape: str
 ) -> None:
-    enrollments.add_enrollments(
+    enrollment.add_enrollments(
         make_ctx(town.district),
         period="2601",
         teacher=town.teachers[3].learner_no,
@@ -202,7 +202,7 @@ def test_a_mixed_import_is_judged_row_by_row_rule_by_rule(
     data: Sequence[EnrollRow] = rows if shape == "objects" else Columns(rows)
 
     def run(**opts: Any) -> ImportReport:
-        return enrollments.import_enrollments(
+        return enrollment.import_enrollments(
             make_ctx(town.district),
             period="2601",
             rows=data,
@@ -252,7 +252,7 @@ def test_a_batch_without_problems_writes_every_pair_in_one_go(
 ) -> None:
     courses = ["C002", "D104", "S-A", "C001"]
     values = [(t.learner_no, c, None) for c in courses for t in town.teachers[:3]]
-    report = enrollments.import_enrollments(
+    report = enrollment.import_enrollments(
         make_ctx(town.district),
         period="2601",
         rows=Columns(as_rows(values)),
@@ -281,7 +281,7 @@ def test_a_format_issue_keeps_its_row_out_of_the_plan(
     bad = RowIssue(3, "学号", "x", "学号格式不正确", "learner-no-format")
     rows[1].issues.append(bad)
     rows[1].values["learner_no"] = None
-    report = enrollments.import_enrollments(
+    report = enrollment.import_enrollments(
         make_ctx(town.district),
         period="2601",
         rows=Columns(rows),
@@ -299,16 +299,16 @@ def test_a_pair_inserted_meanwhile_refuses_the_whole_batch(
     """Another run enrolled a teacher after this one looked: the unique index (inserted into,
     or rebuilt after a large load on SQLite) refuses the batch, and nothing is written."""
     teacher = town.teachers[0]
-    enrollments.add_enrollments(
+    enrollment.add_enrollments(
         make_ctx(town.district), period="2601", teacher=teacher.learner_no, courses=[(1, "C002")]
     )
     before = state(session)
-    indexes = {str(ix.name) for ix in enrollments.ENROLLMENT_T.indexes}
+    indexes = {str(ix.name) for ix in common.ENROLLMENT_T.indexes}
     # the planner does not see the enrollment made meanwhile
-    monkeypatch.setattr(enrollments, "_existing_pairs", lambda *args, **kwargs: set())
+    monkeypatch.setattr(planner, "_existing_pairs", lambda *args, **kwargs: set())
     values = [(t.learner_no, "C002", None) for t in town.teachers]
     with pytest.raises(Conflict, match="刚被其他操作写入"):
-        enrollments.import_enrollments(
+        enrollment.import_enrollments(
             make_ctx(town.district),
             period="2601",
             rows=Columns(as_rows(values)),

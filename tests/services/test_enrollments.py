@@ -19,14 +19,15 @@ from jjadmin.errors import (
     VerificationRequired,
 )
 from jjadmin.models import AuditLog, Course, Enrollment, SpecialUser, Teacher
-from jjadmin.services import enrollments
+from jjadmin.services import enrollment
 from jjadmin.services.context import Actor
-from jjadmin.services.enrollments import (
+from jjadmin.services.enrollment import (
     ABILITY_ONLY_SELF,
     CapacityExceeded,
     EnrollmentFilter,
     EnrollRow,
     SelectionWindowClosed,
+    planner,
 )
 from jjadmin.services.imports import ImportOptions, undo_batch
 from jjadmin.services.results import FileMeta, ImportReport
@@ -106,7 +107,7 @@ def ln(ts: list[Teacher]) -> list[tuple[int, str]]:
 
 
 def add(ctx: Any, course: str = "C001", teachers: list[Teacher] | None = None, **kw: Any) -> Any:
-    return enrollments.add_enrollments(
+    return enrollment.add_enrollments(
         ctx, period="2601", course=course, learners=ln(teachers or []), **kw
     )
 
@@ -157,7 +158,7 @@ def test_enroll_add_by_teacher_selects_several_courses(
     world: World, session: Session, make_ctx: Any
 ) -> None:
     t = world.teachers[0]
-    report = enrollments.add_enrollments(
+    report = enrollment.add_enrollments(
         make_ctx(world.school),
         period="2601",
         teacher=t.learner_no,
@@ -262,7 +263,7 @@ def test_a_course_must_be_online_of_the_period_and_open_to_the_teacher(
     world: World, session: Session, make_ctx: Any, course: str, message: str
 ) -> None:
     t = world.teachers[0]
-    report = enrollments.add_enrollments(
+    report = enrollment.add_enrollments(
         make_ctx(world.school),
         period="2601",
         teacher=t.learner_no,
@@ -277,7 +278,7 @@ def test_a_course_must_be_online_of_the_period_and_open_to_the_teacher(
 def test_district_and_school_based_courses_are_open_to_their_own_teachers(
     world: World, make_ctx: Any
 ) -> None:
-    report = enrollments.add_enrollments(
+    report = enrollment.add_enrollments(
         make_ctx(world.district),
         period="2601",
         teacher=world.neighbour.learner_no,
@@ -290,7 +291,7 @@ def test_the_main_course_or_teacher_of_enroll_add_must_exist(world: World, make_
     with pytest.raises(NotFound, match="课程不存在"):
         add(make_ctx(world.school), course="NOPE", teachers=world.teachers[:1])
     with pytest.raises(NotFound, match="学号不存在"):
-        enrollments.add_enrollments(
+        enrollment.add_enrollments(
             make_ctx(world.school),
             period="2601",
             teacher="44012699999999",
@@ -299,7 +300,7 @@ def test_the_main_course_or_teacher_of_enroll_add_must_exist(world: World, make_
 
 
 def test_an_unknown_or_malformed_learner_number_is_a_row_error(world: World, make_ctx: Any) -> None:
-    report = enrollments.add_enrollments(
+    report = enrollment.add_enrollments(
         make_ctx(world.school),
         period="2601",
         course="C001",
@@ -312,7 +313,7 @@ def test_an_unknown_or_malformed_learner_number_is_a_row_error(world: World, mak
 
 def test_a_name_given_with_the_teachers_must_match(world: World, make_ctx: Any) -> None:
     t = world.teachers
-    report = enrollments.add_enrollments(
+    report = enrollment.add_enrollments(
         make_ctx(world.school),
         period="2601",
         course="C001",
@@ -324,11 +325,11 @@ def test_a_name_given_with_the_teachers_must_match(world: World, make_ctx: Any) 
 
 def test_a_malformed_period_code_is_rejected(world: World, make_ctx: Any) -> None:
     with pytest.raises(InvalidValue, match="期数"):
-        enrollments.add_enrollments(
+        enrollment.add_enrollments(
             make_ctx(world.school), period="26A1", course="C001", learners=[(1, "x")]
         )
     with pytest.raises(NotFound, match="期数不存在"):
-        add_period = enrollments.add_enrollments
+        add_period = enrollment.add_enrollments
         add_period(
             make_ctx(world.school),
             period="2701",
@@ -372,7 +373,7 @@ def test_the_guarded_seat_update_refuses_what_a_stale_plan_would_overfill(
 ) -> None:
     _fill(session, "C001", 9)
     # a plan made before another run took the seats: only the guarded UPDATE stands in the way
-    monkeypatch.setattr(enrollments, "_check_capacity", lambda *a, **k: None)
+    monkeypatch.setattr(planner, "_check_capacity", lambda *a, **k: None)
     with pytest.raises(CapacityExceeded, match="名额不足"):
         add(make_ctx(world.school), teachers=world.teachers[:2])
     assert enrolled(session, "C001") == 9 and active(session, "C001") == 0
@@ -385,7 +386,7 @@ def test_a_teacher_selects_an_ability_project_course_for_themself(
     world: World, session: Session, make_ctx: Any
 ) -> None:
     me = teacher_actor(session, world.teachers[0])
-    report = enrollments.enroll_self(make_ctx(me), course_codes=["AB01", "C002"])
+    report = enrollment.enroll_self(make_ctx(me), course_codes=["AB01", "C002"])
     assert report.ok and report.created == 2
     assert fetch(session, select(Enrollment.source)) == ["self", "self"]
 
@@ -395,14 +396,12 @@ def test_self_selection_only_inside_the_window(
 ) -> None:
     me = teacher_actor(session, world.teachers[0])
     with pytest.raises(SelectionWindowClosed):
-        enrollments.enroll_self(
-            make_ctx(me, now=AFTER_WINDOW), course_codes=["C002"], period="2601"
-        )
+        enrollment.enroll_self(make_ctx(me, now=AFTER_WINDOW), course_codes=["C002"], period="2601")
 
 
 def test_only_a_teacher_account_selects_for_itself(world: World, make_ctx: Any) -> None:
     with pytest.raises(PermissionDenied):
-        enrollments.enroll_self(make_ctx(world.school), course_codes=["C002"])
+        enrollment.enroll_self(make_ctx(world.school), course_codes=["C002"])
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -419,7 +418,7 @@ def rows(*values: tuple[str, str] | tuple[str, str, str]) -> list[EnrollRow]:
 
 
 def do_import(ctx: Any, data: list[EnrollRow], **opts: Any) -> ImportReport:
-    return enrollments.import_enrollments(
+    return enrollment.import_enrollments(
         ctx, period="2601", rows=data, pre_issues=[], file=FILE, options=ImportOptions(**opts)
     )
 
@@ -546,14 +545,14 @@ def test_import_outside_the_window_is_a_conflict(world: World, make_ctx: Any) ->
 
 def _enroll_one(world: World, make_ctx: Any, course: str = "C001") -> Teacher:
     t = world.teachers[0]
-    enrollments.add_enrollments(
+    enrollment.add_enrollments(
         make_ctx(world.city), period="2601", teacher=t.learner_no, courses=[(1, course)]
     )
     return t
 
 
 def drop(ctx: Any, t: Teacher, course: str = "C001") -> Any:
-    return enrollments.drop_enrollment(
+    return enrollment.drop_enrollment(
         ctx, period="2601", learner_no=t.learner_no, course_code=course
     )
 
@@ -618,10 +617,10 @@ def test_a_teacher_drops_their_own_course_inside_the_window_only(
     t = _enroll_one(world, make_ctx)
     me = teacher_actor(session, t)
     with pytest.raises(SelectionWindowClosed):
-        enrollments.drop_own_enrollment(
+        enrollment.drop_own_enrollment(
             make_ctx(me, now=AFTER_WINDOW), course_code="C001", period="2601"
         )
-    result = enrollments.drop_own_enrollment(make_ctx(me), course_code="C001")
+    result = enrollment.drop_own_enrollment(make_ctx(me), course_code="C001")
     assert result.state == "dropped" and enrolled(session, "C001") == 0
 
 
@@ -639,19 +638,19 @@ def _some_enrollments(world: World, make_ctx: Any) -> None:
 
 def test_enroll_list_shows_the_actors_scope_only(world: World, make_ctx: Any) -> None:
     _some_enrollments(world, make_ctx)
-    views, total = enrollments.list_enrollments(make_ctx(world.school), period="2601")
+    views, total = enrollment.list_enrollments(make_ctx(world.school), period="2601")
     assert total == 4 and {v.school_code for v in views} == {"4401040001"}
-    _, total = enrollments.list_enrollments(make_ctx(world.district), period="2601")
+    _, total = enrollment.list_enrollments(make_ctx(world.district), period="2601")
     assert total == 5
-    _, total = enrollments.list_enrollments(make_ctx(world.city), period="2601")
+    _, total = enrollment.list_enrollments(make_ctx(world.city), period="2601")
     assert total == 6
-    inst, total = enrollments.list_enrollments(make_ctx(world.institution), period="2601")
+    inst, total = enrollment.list_enrollments(make_ctx(world.institution), period="2601")
     assert total == 3 and {v.course_code for v in inst} == {"INST"}
 
 
 def test_enroll_list_filters_and_carries_money_as_text(world: World, make_ctx: Any) -> None:
     _some_enrollments(world, make_ctx)
-    views, total = enrollments.list_enrollments(
+    views, total = enrollment.list_enrollments(
         make_ctx(world.city),
         period="2601",
         filters=EnrollmentFilter(course="INST", school="4401050001"),
@@ -666,7 +665,7 @@ def test_enroll_list_filters_and_carries_money_as_text(world: World, make_ctx: A
     )
     assert (v.fee, v.material_fee, v.amount) == ("50.00", "8.00", "58.00")
     with pytest.raises(InvalidValue):
-        enrollments.list_enrollments(
+        enrollment.list_enrollments(
             make_ctx(world.city), period="2601", filters=EnrollmentFilter(state="gone")
         )
 
@@ -674,39 +673,39 @@ def test_enroll_list_filters_and_carries_money_as_text(world: World, make_ctx: A
 def test_exporting_enrollments_needs_sms_verification(world: World, make_ctx: Any) -> None:
     _some_enrollments(world, make_ctx)
     with pytest.raises(VerificationRequired, match="短信验证"):
-        enrollments.export_enrollments(make_ctx(world.city), period="2601")
+        enrollment.export_enrollments(make_ctx(world.city), period="2601")
     verified = Actor(
         world.city.account_id, world.city.username, "city", "市", verified_until=AFTER_WINDOW
     )
-    assert len(list(enrollments.export_enrollments(make_ctx(verified), period="2601"))) == 6
+    assert len(list(enrollment.export_enrollments(make_ctx(verified), period="2601"))) == 6
 
 
 def test_stats_count_enrollments_per_course_school_and_district(
     world: World, make_ctx: Any
 ) -> None:
     _some_enrollments(world, make_ctx)
-    by_course = enrollments.enrollment_stats(make_ctx(world.city), period="2601", by="course")
+    by_course = enrollment.enrollment_stats(make_ctx(world.city), period="2601", by="course")
     assert [(r.key, r.enrollments, r.amount) for r in by_course.rows] == [
         ("C001", 3, "360.00"),
         ("INST", 3, "174.00"),
     ]
     assert (by_course.enrollments, by_course.teachers, by_course.amount) == (6, None, "534.00")
-    by_school = enrollments.enrollment_stats(make_ctx(world.city), period="2601", by="school")
+    by_school = enrollment.enrollment_stats(make_ctx(world.city), period="2601", by="school")
     assert [(r.key, r.enrollments, r.teachers) for r in by_school.rows] == [
         ("4401040001", 4, 3),
         ("4401040002", 1, 1),
         ("4401050001", 1, 1),
     ]
     assert (by_school.enrollments, by_school.teachers, by_school.amount) == (6, 5, "534.00")
-    by_district = enrollments.enrollment_stats(make_ctx(world.city), period="2601", by="district")
+    by_district = enrollment.enrollment_stats(make_ctx(world.city), period="2601", by="district")
     assert [(r.key, r.name, r.enrollments, r.detail["schools"]) for r in by_district.rows] == [
         ("440104", "越秀区", 5, 2),
         ("440105", "海珠区", 1, 1),
     ]
-    mine = enrollments.enrollment_stats(make_ctx(world.school), period="2601", by="course")
+    mine = enrollment.enrollment_stats(make_ctx(world.school), period="2601", by="course")
     assert [(r.key, r.enrollments) for r in mine.rows] == [("C001", 3), ("INST", 1)]
 
 
 def test_stats_reject_an_unknown_dimension(world: World, make_ctx: Any) -> None:
     with pytest.raises(InputRejected):
-        enrollments.enrollment_stats(make_ctx(world.city), period="2601", by="teacher")
+        enrollment.enrollment_stats(make_ctx(world.city), period="2601", by="teacher")

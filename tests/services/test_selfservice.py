@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from jjadmin.errors import PermissionDenied
 from jjadmin.models import AbilityConfig, CreditRecord, School, Teacher
-from jjadmin.services import enrollments, selfservice
+from jjadmin.services import enrollment
 from jjadmin.services.context import Actor
 from tests.factories import NOW, make_account, make_school, make_teacher
 from tests.helpers_courses import make_course, make_period
@@ -66,7 +66,7 @@ def codes(items: list[Any]) -> list[str]:
 def test_the_market_lists_online_courses_open_to_the_teacher_with_seats(
     setup: Setup, make_ctx: Any
 ) -> None:
-    market = selfservice.course_market(make_ctx(setup.me))
+    market = enrollment.course_market(make_ctx(setup.me))
     assert market.period == "2601"
     assert set(codes(market.items)) == {
         "M-JH",
@@ -90,10 +90,10 @@ def test_the_market_lists_online_courses_open_to_the_teacher_with_seats(
 
 def test_the_market_filters_by_level_hour_type_and_keyword(setup: Setup, make_ctx: Any) -> None:
     ctx = make_ctx(setup.me)
-    assert codes(selfservice.course_market(ctx, level="区级培训").items) == ["D104"]
-    assert codes(selfservice.course_market(ctx, keyword="gen1").items) == ["GEN1"]
-    assert codes(selfservice.course_market(ctx, keyword="课程M-J").items) == ["M-JH"]
-    assert selfservice.course_market(ctx, hour_type="公需科目").total == 0
+    assert codes(enrollment.course_market(ctx, level="区级培训").items) == ["D104"]
+    assert codes(enrollment.course_market(ctx, keyword="gen1").items) == ["GEN1"]
+    assert codes(enrollment.course_market(ctx, keyword="课程M-J").items) == ["M-JH"]
+    assert enrollment.course_market(ctx, hour_type="公需科目").total == 0
 
 
 def test_a_selected_course_is_marked_and_stays_listed_when_full(
@@ -101,12 +101,12 @@ def test_a_selected_course_is_marked_and_stays_listed_when_full(
 ) -> None:
     full = make_course(session, "2601", "LAST", capacity=1)
     session.commit()
-    enrollments.enroll_self(make_ctx(setup.me), course_codes=["LAST", "GEN1"])
-    market = selfservice.course_market(make_ctx(setup.me))
+    enrollment.enroll_self(make_ctx(setup.me), course_codes=["LAST", "GEN1"])
+    market = enrollment.course_market(make_ctx(setup.me))
     selected = {c.course_code for c in market.items if c.selected}
     assert selected == {"LAST", "GEN1"}
     assert full.code in codes(market.items)
-    assert codes(selfservice.course_market(make_ctx(setup.me), mine=True).items) == [
+    assert codes(enrollment.course_market(make_ctx(setup.me), mine=True).items) == [
         "GEN1",
         "LAST",
     ]
@@ -115,7 +115,7 @@ def test_a_selected_course_is_marked_and_stays_listed_when_full(
 def test_recommendations_match_subject_and_stage_first_and_cover_the_missing_hours(
     setup: Setup, make_ctx: Any
 ) -> None:
-    market = selfservice.course_market(make_ctx(setup.me))
+    market = enrollment.course_market(make_ctx(setup.me))
     rec = codes(market.recommended)
     assert market.hours.missing_hours == "72"
     # best matches first (subject and stage, then subject, then stage, then general courses),
@@ -131,13 +131,13 @@ def test_at_most_eight_courses_are_recommended(
     for i in range(10):
         make_course(session, "2601", f"TINY{i}", subjects="数学", stages="初中", hours=Decimal(1))
     session.commit()
-    rec = codes(selfservice.course_market(make_ctx(setup.me)).recommended)
+    rec = codes(enrollment.course_market(make_ctx(setup.me)).recommended)
     assert len(rec) == 8 and rec[0] == "M-JH"
 
 
 def test_recommendations_never_repeat_a_selected_course(setup: Setup, make_ctx: Any) -> None:
-    enrollments.enroll_self(make_ctx(setup.me), course_codes=["M-JH", "M-ANY"])
-    market = selfservice.course_market(make_ctx(setup.me))
+    enrollment.enroll_self(make_ctx(setup.me), course_codes=["M-JH", "M-ANY"])
+    market = enrollment.course_market(make_ctx(setup.me))
     assert not {"M-JH", "M-ANY"} & set(codes(market.recommended))
     assert market.hours.enrolled_hours == "36"
     assert market.hours.missing_hours == "36"
@@ -158,7 +158,7 @@ def test_with_few_hours_missing_five_courses_are_recommended(
         )
     )
     session.commit()
-    market = selfservice.course_market(make_ctx(setup.me))
+    market = enrollment.course_market(make_ctx(setup.me))
     assert market.hours.earned_hours == "70" and market.hours.missing_hours == "2"
     assert len(market.recommended) == 5
 
@@ -170,12 +170,12 @@ def test_ability_project_courses_are_recommended_only_inside_the_pilot(
         AbilityConfig(period="2601", districts=["440105"], subjects=["数学"], updated_at=NOW)
     )
     session.commit()
-    assert "AB01" not in codes(selfservice.course_market(make_ctx(setup.me)).recommended)
+    assert "AB01" not in codes(enrollment.course_market(make_ctx(setup.me)).recommended)
     cfg = session.get(AbilityConfig, "2601")
     assert cfg is not None
     cfg.districts = ["440104"]
     session.commit()
-    assert "AB01" in codes(selfservice.course_market(make_ctx(setup.me)).recommended)
+    assert "AB01" in codes(enrollment.course_market(make_ctx(setup.me)).recommended)
 
 
 def test_my_hours_add_credit_records_and_this_years_enrollments(
@@ -205,8 +205,8 @@ def test_my_hours_add_credit_records_and_this_years_enrollments(
         )
     )
     session.commit()
-    enrollments.enroll_self(make_ctx(setup.me), course_codes=["D104"])
-    h = selfservice.my_hours(make_ctx(setup.me))
+    enrollment.enroll_self(make_ctx(setup.me), course_codes=["D104"])
+    h = enrollment.my_hours(make_ctx(setup.me))
     assert (h.year, h.required_hours, h.earned_hours, h.enrolled_hours, h.missing_hours) == (
         2026,
         "72",
@@ -215,7 +215,7 @@ def test_my_hours_add_credit_records_and_this_years_enrollments(
         "39.5",
     )
     assert h.by_type == {"专业科目": "6.5", "公需科目": "10"}
-    assert selfservice.my_hours(make_ctx(setup.me), year=2025).earned_hours == "50"
+    assert enrollment.my_hours(make_ctx(setup.me), year=2025).earned_hours == "50"
 
 
 def test_the_market_is_for_teacher_accounts_only(
@@ -224,6 +224,6 @@ def test_the_market_is_for_teacher_accounts_only(
     admin = make_account(session, "school", school=setup.school)
     session.commit()
     with pytest.raises(PermissionDenied):
-        selfservice.course_market(make_ctx(admin))
+        enrollment.course_market(make_ctx(admin))
     with pytest.raises(PermissionDenied):
-        selfservice.my_hours(make_ctx(admin))
+        enrollment.my_hours(make_ctx(admin))

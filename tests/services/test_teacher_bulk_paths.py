@@ -23,6 +23,7 @@ from jjadmin.services.accounts import seed_districts
 from jjadmin.services.context import ServiceContext
 from jjadmin.services.imports import undo_batch
 from jjadmin.services.results import ImportOptions, ImportReport
+from jjadmin.services.teachers import common, roster_lookup, roster_plan
 from tests.conftest import CtxFactory, Outbox
 from tests.factories import NOW, make_account, make_school
 from tests.services.test_teachers import (  # noqa: F401 - fixtures
@@ -34,7 +35,7 @@ from tests.services.test_teachers import (  # noqa: F401 - fixtures
 )
 from tests.xlsx_helpers import make_xlsx
 
-INDEXES = {ix.name for ix in teachers.T.indexes}
+INDEXES = {ix.name for ix in common.T.indexes}
 
 
 def index_names(engine: Engine) -> set[str]:
@@ -55,7 +56,7 @@ def deferring(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     def spy(conn: object, table: Table, count: int) -> list[object]:
         found = original(conn, table, count)
-        if table is teachers.T:
+        if table is common.T:
             seen.append(sorted(str(ix.name) for ix in found))
         return found
 
@@ -110,7 +111,7 @@ def test_a_duplicate_met_when_the_unique_index_is_rebuilt_writes_nothing(
     taken = new_id()
     import_sheet(make_ctx(world.a1), [sheet_row(taken)])
     # another run inserted `taken` after this one looked: validation does not see it
-    monkeypatch.setattr(teachers, "_existing_rows", lambda session, ids, ahead=None: {})
+    monkeypatch.setattr(roster_plan, "_existing_rows", lambda session, ids, ahead=None: {})
     rows = [sheet_row(new_id()), sheet_row(taken), sheet_row(new_id())]
     with pytest.raises(Conflict, match="同时进行的另一项操作"):
         import_sheet(make_ctx(world.a1), rows)
@@ -139,7 +140,7 @@ def test_the_one_pass_lookup_of_existing_teachers_decides_as_the_in_lists(
     ]
     outcomes = []
     for full_scan_at in (10**9, 1):  # IN lists of 500, then one pass over the table
-        monkeypatch.setattr(teachers, "FULL_SCAN_AT", full_scan_at)
+        monkeypatch.setattr(roster_lookup, "FULL_SCAN_AT", full_scan_at)
         report = import_sheet(make_ctx(world.a1), rows, upsert=True, skip_invalid=True)
         codes = sorted(issue.code for issue in report.issues)
         outcomes.append(report.to_json() | {"batch_id": None, "codes": codes})
@@ -157,16 +158,16 @@ def test_the_one_pass_lookup_of_existing_teachers_decides_as_the_in_lists(
 @pytest.fixture
 def fetches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """FULL_SCAN_AT lowered to 1 row; counts the one-pass reads of the teacher table."""
-    monkeypatch.setattr(teachers, "FULL_SCAN_AT", 1)
+    monkeypatch.setattr(roster_lookup, "FULL_SCAN_AT", 1)
     seen: list[int] = []
-    original = teachers._fetch_all
+    original = roster_lookup._fetch_all
 
     def spy(dbapi: object) -> list[tuple[object, ...]]:
         found = original(dbapi)
         seen.append(len(found))
         return found
 
-    monkeypatch.setattr(teachers, "_fetch_all", spy)
+    monkeypatch.setattr(roster_lookup, "_fetch_all", spy)
     return seen
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from jjadmin.services import teachers
 from jjadmin.services.results import ImportReport
-from jjadmin.services.teachers import T
+from jjadmin.services.teachers import roster_plan
+from jjadmin.services.teachers.common import T
 from tests.conftest import CtxFactory
 from tests.services.test_teachers import (  # noqa: F401 - fixtures
     World,
@@ -51,16 +51,16 @@ def test_one_step_planning_reports_what_the_row_rules_report(
 ) -> None:
     rows = ROSTERS[name]()
     calls: list[object] = []
-    one_step = teachers._all_plainly_new
+    one_step = roster_plan._all_plainly_new
 
     def spy(*args: Any) -> list[int] | None:
         found = one_step(*args)
         calls.append(found)
         return found
 
-    monkeypatch.setattr(teachers, "_all_plainly_new", spy)
+    monkeypatch.setattr(roster_plan, "_all_plainly_new", spy)
     fast = import_sheet(make_ctx(world.a1), rows, dry_run=True, skip_invalid=True).to_json()
-    monkeypatch.setattr(teachers, "_all_plainly_new", lambda *args: None)
+    monkeypatch.setattr(roster_plan, "_all_plainly_new", lambda *args: None)
     slow = import_sheet(make_ctx(world.a1), rows, dry_run=True, skip_invalid=True).to_json()
     assert fast == slow
     taken = bool(calls) and calls[-1] is not None  # not tried when a cell was rejected
@@ -109,15 +109,15 @@ def test_one_step_reimport_reports_what_the_row_rules_report(
         known = [(str(i), str(n)) for i, n in conn.execute(select(T.c.id_number, T.c.learner_no))]
     rows = REIMPORTS[name](sorted(known, key=lambda k: k[1]))
     calls: list[bool] = []
-    one_step = teachers._all_plainly_same
+    one_step = roster_plan._all_plainly_same
 
     def spy(*args: Any) -> bool:
         calls.append(one_step(*args))
         return calls[-1]
 
-    monkeypatch.setattr(teachers, "_all_plainly_same", spy)
+    monkeypatch.setattr(roster_plan, "_all_plainly_same", spy)
     fast = import_sheet(ctx, rows, dry_run=True, skip_invalid=True, upsert=upsert).to_json()
-    monkeypatch.setattr(teachers, "_all_plainly_same", lambda *args: False)
+    monkeypatch.setattr(roster_plan, "_all_plainly_same", lambda *args: False)
     slow = import_sheet(ctx, rows, dry_run=True, skip_invalid=True, upsert=upsert).to_json()
     assert fast == slow
     taken = bool(calls) and calls[-1]

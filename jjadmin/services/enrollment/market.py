@@ -23,8 +23,8 @@ from jjadmin.rules.courses import LIST_SEPARATOR
 from jjadmin.rules.enums import TrainingLevel, check_in_list
 from jjadmin.rules.money import format_hours, format_money
 from jjadmin.services.context import Actor, ServiceContext
-from jjadmin.services.courses import teacher_course_clause
-from jjadmin.services.periods import current_period_code
+from jjadmin.services.courses.visibility import teacher_course_clause
+from jjadmin.services.period_lookup import current_period_code
 
 __all__ = [
     "RECOMMEND_MAX",

@@ -1,0 +1,164 @@
+"""删除选课 (`enroll drop`): who may drop when, the seat released."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from jjadmin.errors import Conflict, NotFound, PermissionDenied
+from jjadmin.models import Course, Enrollment, Period, School, Teacher
+from jjadmin.rules.codes import normalize_course_code, normalize_learner_no, parse_period_code
+from jjadmin.rules.windows import in_selection_window
+from jjadmin.services import audit
+from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.enrollment.common import (
+    ACTIVE,
+    COURSE_T,
+    DROPPED,
+    SelectionWindowClosed,
+    _scope_hint,
+    _Teacher,
+    _teacher_in_scope,
+    _window_text,
+)
+from jjadmin.services.period_lookup import get_period
+from jjadmin.services.scope import OUT_OF_SCOPE
+
+
+@dataclass(frozen=True)
+class DropResult:
+    period: str
+    learner_no: str
+    name: str
+    course_code: str
+    course_name: str
+    state: str
+    dropped_at: datetime
+
+
+def _find_enrollment(
+    session: Session, period: str, learner_no: str, course_code: str
+) -> tuple[Enrollment, Course, Teacher, str]:
+    """The active enrollment (locked) with its course, teacher and the teacher's district.
+
+    Raises NotFound (4), Conflict (5, already dropped or voided).
+    """
+    row = session.execute(
+        select(Teacher, col(School.district_code))
+        .join(School, col(School.id) == col(Teacher.school_id))
+        .where(col(Teacher.learner_no) == learner_no)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"学号不存在：{learner_no}")
+    teacher, district = row
+    # the course first, then the enrollment: the lock order of enrolling (no deadlock)
+    course = session.execute(
+        select(Course)
+        .where(col(Course.period) == period, col(Course.code) == course_code)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if course is None:
+        raise NotFound(f"课程不存在：{period} 期 {course_code}")
+    enrollment = session.execute(
+        select(Enrollment)
+        .where(
+            col(Enrollment.teacher_id) == teacher.id,
+            col(Enrollment.course_id) == course.id,
+            col(Enrollment.state) == ACTIVE,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+    if enrollment is None:
+        past = session.execute(
+            select(func.count()).where(
+                col(Enrollment.teacher_id) == teacher.id, col(Enrollment.course_id) == course.id
+            )
+        ).scalar_one()
+        if past:
+            raise Conflict(f"学号 {learner_no} 在 {period} 期课程 {course_code} 的选课已删除")
+        raise NotFound(f"学号 {learner_no} 没有选 {period} 期课程 {course_code}")
+    return enrollment, course, teacher, str(district)
+
+
+def _may_drop(ctx: ServiceContext, actor: Actor, p: Period, course: Course, t: _Teacher) -> None:
+    """Inside the window: the teacher, a school or district in scope, the city, the course's
+    institution; afterwards only the course's institution or the city.
+
+    Raises PermissionDenied (3), SelectionWindowClosed (5).
+    """
+    own_course = actor.role == "institution" and actor.institution == course.charging_unit
+    if actor.role == "city" or own_course:
+        return
+    if actor.role == "institution":
+        raise PermissionDenied(
+            "培训机构只能删除本机构（收费单位）课程的选课", hint="请联系该课程的收费单位"
+        )
+    if not _teacher_in_scope(actor, t):
+        raise PermissionDenied(OUT_OF_SCOPE, hint=_scope_hint(actor))
+    if not in_selection_window(p, ctx.now):
+        raise SelectionWindowClosed(
+            f"不在选课时间内（{_window_text(p)}），不能再删除选课",
+            hint=f"选课时间外只能由该课程的培训机构（收费单位：{course.charging_unit}）"
+            "或市级培训中心删除",
+        )
+
+
+def _drop(
+    ctx: ServiceContext, actor: Actor, *, period: str, learner_no: str, course_code: str
+) -> DropResult:
+    with ctx.transaction() as session:
+        p = get_period(session, period)
+        enrollment, course, teacher, district = _find_enrollment(
+            session, p.code, learner_no, course_code
+        )
+        t = _Teacher(
+            teacher.id or 0, teacher.learner_no, teacher.name, teacher.school_id, "", district
+        )
+        _may_drop(ctx, actor, p, course, t)
+        if enrollment.paid:
+            raise Conflict(f"学号 {learner_no} 的课程 {course_code} 已缴费，不能删除选课")
+        enrollment.state = DROPPED
+        enrollment.dropped_by = actor.account_id
+        enrollment.dropped_at = ctx.now
+        session.flush()
+        course_t = COURSE_T.c
+        session.execute(
+            update(COURSE_T)
+            .where(course_t.id == course.id, course_t.enrolled > 0)
+            .values(enrolled=course_t.enrolled - 1)
+        )
+        audit.record(
+            session,
+            actor,
+            ctx.now,
+            "enroll.drop",
+            "enrollment",
+            f"{p.code}:{learner_no}:{course_code}",
+            before={"state": ACTIVE},
+            after={"state": DROPPED, "window_open": in_selection_window(p, ctx.now)},
+        )
+        return DropResult(
+            p.code, learner_no, teacher.name, course.code, course.name, DROPPED, ctx.now
+        )
+
+
+def drop_enrollment(
+    ctx: ServiceContext, *, period: str, learner_no: str, course_code: str
+) -> DropResult:
+    """删除选课 by an administrator; the seat is released.
+
+    Raises InvalidValue (1), NotFound (4), PermissionDenied (3), SelectionWindowClosed (5,
+    a school/district after the window), Conflict (5, paid or already dropped).
+    """
+    actor = ctx.require("city", "district", "school", "institution", action="删除选课")
+    return _drop(
+        ctx,
+        actor,
+        period=parse_period_code(period),
+        learner_no=normalize_learner_no(learner_no),
+        course_code=normalize_course_code(course_code),
+    )
