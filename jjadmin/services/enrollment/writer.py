@@ -13,7 +13,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jjadmin.db import indexes_built_after
+from jjadmin.db import copy_statement, indexes_built_after
 from jjadmin.errors import Conflict
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.enrollment.common import (
@@ -152,7 +152,7 @@ def _pair_inserter(conn: Any, fixed: tuple[object, ...]) -> tuple[int, Inserter]
     head = f"INSERT INTO {quote(ENROLLMENT_T.name)} ({columns}) "
     driver = conn.connection.driver_connection
     if dialect.name == "postgresql" and hasattr(driver, "cursor"):
-        copy_sql = f"COPY {quote(ENROLLMENT_T.name)} ({columns}) FROM STDIN"
+        copy_sql, types = copy_statement(ENROLLMENT_T, INSERT_COLUMNS)
         # INSERT_COLUMNS: period, course_id, teacher_id, school_id, then the other constants
         first, rest = fixed[0], fixed[1:]
 
@@ -161,6 +161,8 @@ def _pair_inserter(conn: Any, fixed: tuple[object, ...]) -> tuple[int, Inserter]
                 return
             try:
                 with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                    if types is not None:
+                        copy.set_types(types)
                     for row in zip(courses, teachers, schools, strict=True):
                         copy.write_row((first, *row, *rest))
             except dialect.loaded_dbapi.IntegrityError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jjadmin.db import indexes_built_after
+from jjadmin.db import copy_statement, indexes_built_after
 from jjadmin.errors import Conflict
 from jjadmin.rules.enums import ReviewState, TeacherStatus
 from jjadmin.rules.ids import IdNumber
@@ -141,12 +141,13 @@ def _insert_teachers(
         try:
             with driver.cursor() as cursor:
                 if hasattr(cursor, "copy"):
+                    statement, types = copy_statement(T, INSERT_COLUMNS)
                     with (
                         indexes_built_after(conn, T, len(params)),
-                        cursor.copy(
-                            f"COPY {T.name} ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
-                        ) as copy,
+                        cursor.copy(statement) as copy,
                     ):
+                        if types is not None:
+                            copy.set_types(types)
                         for values in params:
                             copy.write_row(values)
                     return
