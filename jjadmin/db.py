@@ -189,8 +189,12 @@ def indexes_built_after(conn: Any, table: Table, count: int) -> Iterator[None]:
 
 
 def deferred_indexes(conn: Any, table: Table, count: int) -> list[Any]:
-    """The indexes `indexes_built_after` drops for a load of `count` rows (by name)."""
+    """The indexes `indexes_built_after` drops for a load of `count` rows (by name); none
+    for a PostgreSQL login role that does not own the table (a city's account role: only
+    the owner may drop and build indexes)."""
     if conn.dialect.name not in ("sqlite", "postgresql") or count < REINDEX_AT:
+        return []
+    if conn.dialect.name == "postgresql" and not owns_table(conn, table.name):
         return []
     # at most count + 1 rows are counted: the answer costs no more than the load
     held = conn.exec_driver_sql(
@@ -204,6 +208,24 @@ def deferred_foreign_keys(conn: Any, table: Table) -> list[Any]:
     if conn.dialect.name != "postgresql":
         return []
     return sorted(table.foreign_key_constraints, key=lambda key: str(key.name))
+
+
+def owns_table(conn: Any, name: str) -> bool:
+    """PostgreSQL: whether the connected role has the privileges of `name`'s owner."""
+    found = conn.exec_driver_sql(
+        "SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM pg_class c"
+        f" WHERE c.oid = to_regclass('{name}')"
+    ).scalar()
+    return bool(found)
+
+
+def copy_allowed(conn: Any, table: Table) -> bool:
+    """PostgreSQL: whether COPY … FROM may load `table` on this connection. Row-level
+    security refuses COPY FROM (a city's account role): those loads go through INSERT."""
+    if conn.dialect.name != "postgresql":
+        return False
+    limited = conn.exec_driver_sql(f"SELECT row_security_active('{table.name}')").scalar()
+    return not limited
 
 
 def copy_statement(table: Table, columns: Sequence[str]) -> tuple[str, list[str] | None]:

@@ -13,7 +13,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jjadmin.db import copy_statement, indexes_built_after
+from jjadmin.db import copy_allowed, copy_statement, indexes_built_after
 from jjadmin.errors import Conflict
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.enrollment.common import (
@@ -145,13 +145,18 @@ def _pair_inserter(conn: Any, fixed: tuple[object, ...]) -> tuple[int, Inserter]
     (one prepared statement, reused). PostgreSQL: COPY (psycopg's `cursor.copy`), one
     stream per chunk, in the caller's transaction; a row refused there (a pair another run
     inserted meanwhile, met by the unique index) raises IntegrityError as an INSERT would.
+    A city's login role, under row-level security, may not COPY: the INSERT path serves it.
     """
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(map(quote, INSERT_COLUMNS))
     head = f"INSERT INTO {quote(ENROLLMENT_T.name)} ({columns}) "
     driver = conn.connection.driver_connection
-    if dialect.name == "postgresql" and hasattr(driver, "cursor"):
+    if (
+        dialect.name == "postgresql"
+        and hasattr(driver, "cursor")
+        and copy_allowed(conn, ENROLLMENT_T)
+    ):
         copy_sql, types = copy_statement(ENROLLMENT_T, INSERT_COLUMNS)
         # INSERT_COLUMNS: period, course_id, teacher_id, school_id, then the other constants
         first, rest = fixed[0], fixed[1:]
@@ -182,7 +187,7 @@ def _pair_inserter(conn: Any, fixed: tuple[object, ...]) -> tuple[int, Inserter]
         sql = statements.get(n)
         if sql is None:
             rows = ", ".join([triple] * n)
-            sql = statements[n] = f"{head}SELECT {select_list} FROM (VALUES {rows})"
+            sql = statements[n] = f"{head}SELECT {select_list} FROM (VALUES {rows}) AS v"
         conn.exec_driver_sql(
             sql, (*fixed, *chain.from_iterable(zip(courses, teachers, schools, strict=True)))
         )

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jjadmin.db import copy_statement, indexes_built_after
+from jjadmin.db import copy_allowed, copy_statement, indexes_built_after
 from jjadmin.errors import Conflict
 from jjadmin.rules.enums import ReviewState, TeacherStatus
 from jjadmin.rules.ids import IdNumber
@@ -135,7 +135,12 @@ def _insert_teachers(
     )
     taken = Conflict("身份证号或学号已被同时进行的另一项操作使用，未写入任何数据，请重试")
     driver = conn.connection.driver_connection
-    if dialect.name == "postgresql" and driver is not None and len(params) > 1:
+    if (
+        dialect.name == "postgresql"
+        and driver is not None
+        and len(params) > 1
+        and copy_allowed(conn, T)
+    ):
         # COPY is PostgreSQL's bulk path: one stream instead of one execute per row; a load
         # as large as the table goes in without its indexes and key, built and checked after
         try:

@@ -1,0 +1,268 @@
+"""`jjadmin db roles sync`, jjadmin connected as an account's own login role, and `db backup`
+→ `pg_restore` on PostgreSQL — end to end."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from jjadmin.importers.teacher import TEACHER_HEADERS
+from tests.conftest import Cli, Outbox
+from tests.factories import id_number
+from tests.pgcity import PASSWORD, TEACHERS, City, CityDatabase, seeded_city
+
+NOW = "2026-03-15T10:00:00+08:00"
+
+
+@pytest.fixture
+def bare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """A CLI environment with no database of its own and nobody logged in."""
+    monkeypatch.delenv("JJADMIN_DATABASE_URL", raising=False)
+    monkeypatch.setenv("JJADMIN_SESSION_FILE", str(tmp_path / "session.json"))
+    monkeypatch.setenv("JJADMIN_SMS", f"file:{tmp_path / 'sms.jsonl'}")
+    monkeypatch.setenv("JJADMIN_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setenv("JJADMIN_NOW", NOW)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("JJADMIN_TOKEN", raising=False)
+    return Cli(tmp_path, monkeypatch, "", Outbox(tmp_path / "sms.jsonl"))
+
+
+@pytest.fixture
+def city(city_db: CityDatabase, bare: Cli) -> Iterator[tuple[City, Engine]]:
+    with seeded_city(city_db) as built:
+        bare.monkeypatch.setenv("JJADMIN_PG_ROLE_PREFIX", built[0].prefix)
+        yield built
+
+
+def _as(cli: Cli, url: str, username: str, password: str = PASSWORD) -> Callable[..., object]:
+    """Log `username` in through `url`; returns a `json(*args, code=…)` runner on that URL."""
+    cli.run("--db", url, "logout")
+    cli.run("--db", url, "login", username, "--password-stdin", input=password + "\n")
+
+    def json(*args: str, code: int = 0, input: str | None = None) -> object:
+        return cli.json("--db", url, *args, code=code, input=input)
+
+    return json
+
+
+def test_on_sqlite_there_is_nothing_to_sync_and_only_the_city_may_ask(cli: Cli) -> None:
+    doc = cli.json("db", "roles", "sync")
+    assert doc == {"ok": True, "backend": "sqlite"}
+    assert "不需要数据库角色" in cli.run("db", "roles", "sync", "--dry-run").stdout
+    cli.run("school", "import", str(_school_csv(cli.tmp)))
+    cli.add_account("xx", "school", "--school", "4401040001")
+    cli.login("xx")
+    result = cli.run("db", "roles", "sync", code=3)
+    assert "无权" in result.stderr
+
+
+def _school_csv(folder: Path) -> Path:
+    from tests.helpers_school import school_row, write_csv
+
+    return write_csv(folder / "s.csv", [school_row("4401040001")])
+
+
+@pytest.mark.postgres
+def test_the_sync_by_the_city_through_the_owner_and_refused_to_others(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    c, _ = city
+    owner = _as(bare, c.url(), "admin")
+    doc = owner("db", "roles", "sync", "--dry-run")
+    assert isinstance(doc, dict) and doc["dry_run"] is True and doc["prefix"] == c.prefix
+    assert {r["action"] for r in doc["roles"]} == {"unchanged"}
+    assert doc["policies_created"] == 0 and doc["tables"] >= 30
+    as_school = _as(bare, c.url(), "s_yx1")
+    refused = as_school("db", "roles", "sync", code=3)
+    assert isinstance(refused, dict) and refused["error"]["code"] == "permission-denied"
+    # the city admin through its own login role: no CREATEROLE, owns no table — named
+    through_role = _as(bare, c.role_url("admin"), "admin")
+    lacking = through_role("db", "roles", "sync", code=1)
+    assert isinstance(lacking, dict)
+    message = lacking["error"]["message"]
+    assert "CREATEROLE" in message and "不是这些表的所有者" in message
+    # db upgrade keeps a deployment with roles in step
+    upgraded = owner("db", "upgrade")
+    assert isinstance(upgraded, dict) and upgraded["roles_synced"] is True
+
+
+def _teacher_sheet(folder: Path, school: str, count: int) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(list(TEACHER_HEADERS))
+    for i in range(count):
+        row = {
+            "姓名": f"新教师{i}",
+            "身份证号": id_number(),
+            "手机号": "13900139000",
+            "学校代码": school,
+            "任教学段": "初中",
+            "任教学科": "数学",
+        }
+        ws.append([row.get(h) for h in TEACHER_HEADERS])
+    path = folder / f"teachers-{uuid.uuid4().hex[:6]}.xlsx"
+    wb.save(path)
+    return path
+
+
+@pytest.mark.postgres
+def test_a_school_admin_works_through_its_own_role_and_psql_sees_what_jjadmin_shows(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    c, _ = city
+    run = _as(bare, c.role_url("s_yx1"), "s_yx1")
+    listed = run("teacher", "list")
+    assert isinstance(listed, dict)
+    shown = {item["learner_no"] for item in listed["items"]}
+    with c.connect("s_yx1") as conn:
+        seen = {
+            r[0]
+            for r in conn.execute(
+                "SELECT learner_no FROM teacher WHERE school_id = %s", (c.schools["yx1"],)
+            )
+        }
+    assert shown == seen == {TEACHERS["t1"][1], TEACHERS["t2"][1]}
+    # writes on the unit's behalf: 学号 from the city-wide counter, a seat in a city course,
+    # an import batch (rows inserted, not copied), audit rows, an SMS code
+    added = run(
+        "teacher",
+        "add",
+        "--name",
+        "王五",
+        "--id-number",
+        id_number(),
+        "--mobile",
+        "13900001111",
+        "--school",
+        "4401040001",
+        "--stage",
+        "小学",
+        "--subject",
+        "语文",
+    )
+    assert added == {"learner_no": "44012600000006"}  # after hz1's 44012600000005
+    enrolled = run(
+        "enroll", "add", "--period", "2601", "--course", "A1", "--teachers", TEACHERS["t2"][1]
+    )
+    assert isinstance(enrolled, dict) and enrolled["created"] == 1
+    imported = run("teacher", "import", str(_teacher_sheet(bare.tmp, "4401040001", 3)))
+    assert isinstance(imported, dict) and imported["created"] == 3
+    assert isinstance(imported["batch_id"], int)
+    run("verify", "send")
+    run("verify", "check", bare.outbox.last_code())
+    audit = run("audit", "list")
+    assert isinstance(audit, dict)
+    assert {i["actor"] for i in audit["items"]} == {"s_yx1"}
+    assert {"teacher.add", "enroll.add", "auth.login"} <= {i["action"] for i in audit["items"]}
+    with c.connect("s_yx1") as conn:
+        count = conn.execute(
+            "SELECT count(*) FROM teacher WHERE school_id = %s", (c.schools["yx1"],)
+        )
+        assert count.fetchone() == (6,)
+        assert conn.execute("SELECT enrolled FROM course WHERE code = 'A1'").fetchone() == (1,)
+    # another school's teacher: the application says so, and the database would not tell
+    other = run("teacher", "show", TEACHERS["t3"][1], code=4)
+    assert isinstance(other, dict) and other["ok"] is False
+    # a new admin of its school gets a login role with its password at once
+    run(
+        "account",
+        "add",
+        "s_yx1c",
+        "--role",
+        "school",
+        "--name",
+        "新管理员",
+        "--mobile",
+        "13900139000",
+        "--school",
+        "4401040001",
+        "--password-stdin",
+        input="An0therPass\n",
+    )
+    with c.connect("s_yx1c") as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM teacher WHERE school_id = %s", (c.schools["yx1"],)
+        ).fetchone() == (6,)
+
+
+@pytest.mark.postgres
+def test_a_district_admin_through_its_role_sees_its_schools_accounts(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    c, _ = city
+    run = _as(bare, c.role_url("yx"), "yx")
+    listed = run("account", "list")
+    assert isinstance(listed, dict)
+    assert {a["username"] for a in listed["items"]} == {"yx", "s_yx1", "s_yx2"}
+    with c.connect("yx") as conn:
+        assert {r[0] for r in conn.execute("SELECT username FROM account")} == {
+            "yx",
+            "s_yx1",
+            "s_yx2",
+        }
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(shutil.which("pg_restore") is None, reason="pg_restore 未安装")
+def test_backup_through_pg_dump_restores_into_an_empty_database(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    c, _ = city
+    owner = _as(bare, c.url(), "admin")
+    target = bare.tmp / "city.dump"
+    target.write_bytes(b"an older backup")
+    refused = owner("db", "backup", str(target), code=5)
+    assert isinstance(refused, dict) and refused["ok"] is False
+    assert target.read_bytes() == b"an older backup"
+    # through an account's login role pg_dump meets row-level security: nothing is replaced
+    through_role = _as(bare, c.role_url("admin"), "admin")
+    failed = through_role("db", "backup", str(target), "--overwrite", code=10)
+    assert isinstance(failed, dict) and "pg_dump" in failed["error"]["message"]
+    assert target.read_bytes() == b"an older backup"
+    assert sorted(p.name for p in bare.tmp.iterdir() if p.name.startswith(".city.dump")) == []
+    owner = _as(bare, c.url(), "admin")
+    done = owner("db", "backup", str(target), "--overwrite")
+    assert isinstance(done, dict) and done["bytes"] == target.stat().st_size
+    assert target.read_bytes().startswith(b"PGDMP")
+    restored = f"{c.prefix}restored"
+    with c.superuser() as su:
+        su.execute(f'CREATE DATABASE "{restored}" OWNER "{c.owner}"')
+    try:
+        conninfo = c.conninfo().rsplit("/", 1)[0] + f"/{restored}"
+        subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                f"--role={c.owner}",
+                "--exit-on-error",
+                "-d",
+                conninfo.replace(f"//{c.owner}@", "//postgres@"),
+                str(target),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        counts = "SELECT (SELECT count(*) FROM teacher), (SELECT count(*) FROM account),"
+        counts += " (SELECT count(*) FROM enrollment), (SELECT count(*) FROM audit_log)"
+        with psycopg.connect(c.conninfo()) as src, psycopg.connect(conninfo) as dst:
+            assert src.execute(counts).fetchone() == dst.execute(counts).fetchone()
+            # the policies came along: a row-secured table in the copy too
+            secured = dst.execute("SELECT relrowsecurity FROM pg_class WHERE relname = 'teacher'")
+            assert secured.fetchone() == (True,)
+        listed = bare.json("--db", c.url().rsplit("/", 1)[0] + f"/{restored}", "school", "list")
+        assert listed["total"] == 3
+    finally:
+        with c.superuser() as su:
+            su.execute(f'DROP DATABASE IF EXISTS "{restored}" WITH (FORCE)')
