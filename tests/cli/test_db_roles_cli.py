@@ -266,3 +266,29 @@ def test_backup_through_pg_dump_restores_into_an_empty_database(
     finally:
         with c.superuser() as su:
             su.execute(f'DROP DATABASE IF EXISTS "{restored}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_a_receiving_school_asks_for_another_districts_teacher_through_its_role(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    c, _ = city
+    run = _as(bare, c.role_url("s_yx1"), "s_yx1")
+    found = run("transfer", "request", TEACHERS["t4"][1], "--to", "4401040001")
+    assert isinstance(found, dict) and isinstance(found["id"], int)
+    listed = run("transfer", "list")
+    assert isinstance(listed, dict)
+    assert {(t["learner_no"], t["from_school_code"]) for t in listed["items"]} == {
+        (TEACHERS["t4"][1], "4401050001"),
+        (TEACHERS["t5"][1], "4401050001"),
+    }
+    blocked = run("transfer", "request", TEACHERS["t5"][1], "--to", "4401040001", code=5)
+    assert isinstance(blocked, dict) and "待审批的调动申请" in blocked["error"]["message"]
+    # the school now reads the teacher it asked for, and still none of its enrollments
+    with c.connect("s_yx1") as conn:
+        names = {r[0] for r in conn.execute("SELECT learner_no FROM teacher")}
+        assert TEACHERS["t4"][1] in names
+        mine = conn.execute(
+            "SELECT count(*) FROM enrollment WHERE teacher_id = %s", (c.teachers["t4"],)
+        )
+        assert mine.fetchone() == (0,)

@@ -242,3 +242,53 @@ def test_a_server_without_row_level_security_is_named(
     monkeypatch.setattr(sync_module, "MIN_SERVER", 10**7)  # as if the server were too old
     with pytest.raises(InputRejected, match="不支持行级安全"):
         c.sync(engine)
+
+
+def test_a_receiving_school_learns_of_another_schools_teacher_what_a_request_needs(
+    city: tuple[City, Engine],
+) -> None:
+    """Under row security the lookups of a transfer request go through the owner's
+    functions: the same teacher and the same blocks as the owner's own queries find."""
+    from sqlalchemy import text
+
+    from jjadmin.db import make_engine, session_factory
+    from jjadmin.services.transfers.blocks import _find_blocks
+    from jjadmin.services.transfers.common import _teachers_by_learner_nos, row_security
+    from tests.factories import NOW
+    from tests.pgcity import TEACHERS
+
+    c, engine = city
+    with c.superuser() as su:  # t4: an unpaid enrollment of an earlier period, a flag
+        su.execute(
+            "INSERT INTO period (code, select_from, select_to, pay_by, created_at)"
+            " SELECT '2502', select_from - interval '1 year', select_to - interval '1 year',"
+            " pay_by - interval '1 year', created_at FROM period WHERE code = '2601'"
+        )
+        su.execute(
+            "INSERT INTO enrollment (period, course_id, teacher_id, school_id, state, paid,"
+            " source, created_at) SELECT '2502', c.id, %s, %s, 'active', false, 'admin', now()"
+            " FROM course c WHERE c.code = 'B1'",
+            (c.teachers["t4"], c.schools["hz1"]),
+        )
+        su.execute(
+            "INSERT INTO special_user (teacher_id, period, enrollment_ids, flagged_at,"
+            " occurrence, detail) VALUES (%s, '2502', '[]', now(), 1, '{}')",
+            (c.teachers["t4"],),
+        )
+    ids = sorted(c.teachers.values())
+    nos = [no for _, no in TEACHERS.values()]
+    as_role = make_engine(c.role_url("s_yx1"))
+    try:
+        with session_factory(engine)() as owner, session_factory(as_role)() as school:
+            assert not row_security(owner) and row_security(school)
+            assert _teachers_by_learner_nos(school, nos) == _teachers_by_learner_nos(owner, nos)
+            assert _find_blocks(school, ids, NOW) == _find_blocks(owner, ids, NOW)
+            found = _find_blocks(school, ids, NOW)
+            assert found[c.teachers["t4"]].special_periods == ["2502"]
+            assert found[c.teachers["t5"]].pending is not None
+            # the role itself still reads nothing of t4
+            assert school.execute(text("SELECT count(*) FROM special_user")).scalar() == 0
+        with c.connect("ia") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM jjadmin_transfer_teachers(ARRAY['44012600000001'], false)")
+    finally:
+        as_role.dispose()

@@ -244,6 +244,65 @@ RETURNS text LANGUAGE sql STABLE {d.definer()} AS $fn$
 $fn$"""
 
 
+# Who may look up another unit's teacher to ask for a transfer (调入学校 and above).
+TRANSFER_ROLES = ("city", "district", "school")
+
+
+def _require_role(roles: tuple[str, ...]) -> str:
+    """plpgsql refusing an account role outside `roles` (the owner's sessions pass)."""
+    listed = ", ".join(literal(r) for r in roles)
+    return f"""
+  IF EXISTS (SELECT 1 FROM db_role WHERE role_name = session_user::text)
+     AND NOT EXISTS (SELECT 1 FROM {ACTOR} a WHERE a.role IN ({listed})) THEN
+    RAISE EXCEPTION 'jjadmin: this role may not look up teachers for transfers'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;"""
+
+
+def transfer_functions(d: Deployment) -> list[str]:
+    """A receiving school asks for a teacher of another school by 学号 (调动申请): it learns
+    what the application shows it — the teacher's id, name, 学号 and school, and why a move
+    is blocked — never the row itself (services/transfers)."""
+    check = _require_role(TRANSFER_ROLES)
+    teachers = f"""
+CREATE OR REPLACE FUNCTION jjadmin_transfer_teachers(p_learner_nos text[], p_lock boolean)
+RETURNS TABLE (id integer, learner_no text, name text, school_id integer)
+LANGUAGE plpgsql VOLATILE {d.definer()} AS $fn$
+BEGIN{check}
+  IF p_lock THEN
+    RETURN QUERY SELECT t.id, t.learner_no::text, t.name::text, t.school_id FROM teacher t
+      WHERE t.learner_no = ANY(p_learner_nos) ORDER BY t.id FOR UPDATE;
+  ELSE
+    RETURN QUERY SELECT t.id, t.learner_no::text, t.name::text, t.school_id FROM teacher t
+      WHERE t.learner_no = ANY(p_learner_nos) ORDER BY t.id;
+  END IF;
+END
+$fn$"""
+    blocks = f"""
+CREATE OR REPLACE FUNCTION jjadmin_transfer_blocks(p_teacher_ids integer[], p_before text)
+RETURNS TABLE (teacher_id integer, kind text, period text, level text, district_code text,
+               transfer_id integer, to_school_id integer)
+LANGUAGE plpgsql STABLE {d.definer()} AS $fn$
+BEGIN{check}
+  RETURN QUERY
+    SELECT s.teacher_id, 'special'::text, s.period::text, NULL::text, NULL::text,
+           NULL::integer, NULL::integer
+    FROM special_user s WHERE s.teacher_id = ANY(p_teacher_ids) AND s.cleared_at IS NULL
+    UNION ALL
+    SELECT e.teacher_id, 'unpaid', e.period::text, c.level::text, c.district_code::text,
+           NULL, NULL
+    FROM enrollment e JOIN course c ON c.id = e.course_id
+    WHERE e.teacher_id = ANY(p_teacher_ids) AND e.state = 'active' AND NOT e.paid
+      AND e.period < p_before
+    UNION ALL
+    SELECT t.teacher_id, 'pending', NULL, NULL, NULL, t.id, t.to_school_id
+    FROM transfer t WHERE t.teacher_id = ANY(p_teacher_ids) AND t.state = 'pending'
+    ORDER BY 2, 3, 4;
+END
+$fn$"""
+    return [teachers, blocks]
+
+
 def guard_function(table: str, body: str) -> str:
     return (
         f"CREATE OR REPLACE FUNCTION {q('jjadmin_guard_' + table)}()\n"
@@ -265,6 +324,8 @@ def executable() -> dict[str, tuple[str, ...]]:
         "jjadmin_actor()": OPERATOR_ROLES,
         "jjadmin_account_role(integer, text, boolean)": OPERATOR_ROLES,
         "jjadmin_max_learner_no(text)": tuple(r for r in TEACHER_WRITERS if r in OPERATOR_ROLES),
+        "jjadmin_transfer_teachers(text[], boolean)": TRANSFER_ROLES,
+        "jjadmin_transfer_blocks(integer[], text)": TRANSFER_ROLES,
         "jjadmin_apply_account_role(integer, text, boolean)": (),
         "jjadmin_account_changed()": (),
     }

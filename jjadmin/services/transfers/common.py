@@ -4,9 +4,10 @@ move, lookups by 学号 and school id."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -48,11 +49,48 @@ def _approver(src: School, dst: School) -> tuple[str, str | None]:
     return "city", None
 
 
-def _teacher_by_learner_no(session: Session, learner_no: str, *, lock: bool = False) -> Teacher:
-    stmt = select(Teacher).where(col(Teacher.learner_no) == learner_no)
-    if lock:
-        stmt = stmt.with_for_update()
-    teacher = session.execute(stmt).scalar_one_or_none()
+@dataclass(frozen=True)
+class Subject:
+    """A teacher of any school as a transfer request sees it."""
+
+    id: int
+    learner_no: str
+    name: str
+    school_id: int
+
+
+def row_security(session: Session) -> bool:
+    """Whether this connection is a city's account role under row-level security: another
+    school's teacher is then looked up through the owner's functions, which tell what a
+    transfer request may know and nothing more (services/dbroles/functions.py)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return bool(session.execute(text("SELECT row_security_active('teacher')")).scalar())
+
+
+def _teachers_by_learner_nos(
+    session: Session, learner_nos: Sequence[str], *, lock: bool = False
+) -> dict[str, Subject]:
+    """学号 → the teacher, of whatever school (locked for the request when `lock`)."""
+    found: dict[str, Subject] = {}
+    limited = row_security(session)
+    for chunk in _chunks(list(learner_nos)):
+        if limited:
+            rows = session.execute(
+                text("SELECT * FROM jjadmin_transfer_teachers(CAST(:nos AS text[]), :lock)"),
+                {"nos": list(chunk), "lock": lock},
+            ).all()
+        else:
+            stmt = select(
+                col(Teacher.id), col(Teacher.learner_no), col(Teacher.name), col(Teacher.school_id)
+            ).where(col(Teacher.learner_no).in_(chunk))
+            rows = session.execute(stmt.with_for_update() if lock else stmt).all()
+        found.update({str(r[1]): Subject(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows})
+    return found
+
+
+def _teacher_by_learner_no(session: Session, learner_no: str, *, lock: bool = False) -> Subject:
+    teacher = _teachers_by_learner_nos(session, [learner_no], lock=lock).get(learner_no)
     if teacher is None:
         raise NotFound(
             f"学号不存在：{learner_no}",

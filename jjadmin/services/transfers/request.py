@@ -26,6 +26,7 @@ from jjadmin.services.transfers.common import (
     _chunks,
     _school_names,
     _teacher_by_learner_no,
+    _teachers_by_learner_nos,
     clean_note,
 )
 from jjadmin.services.transfers.views import TransferView, _load_view
@@ -147,10 +148,7 @@ def import_transfers(
         usable = [r for r in rows if not r.issues]
         nos = sorted({str(r.values["learner_no"]) for r in usable})
         codes = sorted({str(r.values["to_school"]) for r in usable})
-        teachers: dict[str, Teacher] = {}
-        for chunk in _chunks(nos):
-            stmt = select(Teacher).where(col(Teacher.learner_no).in_(chunk)).with_for_update()
-            teachers.update({t.learner_no: t for t in session.execute(stmt).scalars()})
+        teachers = _teachers_by_learner_nos(session, nos, lock=True)
         schools: dict[str, School] = {}
         for chunk in _chunks(codes):
             found = session.execute(select(School).where(col(School.code).in_(chunk))).scalars()
