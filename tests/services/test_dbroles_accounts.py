@@ -292,3 +292,47 @@ def test_a_receiving_school_learns_of_another_schools_teacher_what_a_request_nee
             conn.execute("SELECT * FROM jjadmin_transfer_teachers(ARRAY['44012600000001'], false)")
     finally:
         as_role.dispose()
+
+
+def test_teachers_never_get_a_login_role(city: tuple[City, Engine]) -> None:
+    from tests.pgcity import TEACHERS
+
+    c, engine = city
+    learner = TEACHERS["t1"][1]
+    with c.superuser() as su:
+        number = su.execute("SELECT id_number FROM teacher WHERE learner_no = %s", (learner,))
+        id_number = number.fetchone()[0]  # type: ignore[index]
+    ctx = c.ctx(c.actor(engine, "admin"), engine)
+    auth.login(ctx, learner, auth.initial_teacher_password(id_number))  # makes its account
+    report = c.sync(engine)
+    assert learner not in {r.username for r in report.roles}
+    with c.superuser() as su:
+        found = su.execute(
+            "SELECT count(*) FROM pg_roles WHERE rolname = %s", (c.prefix + learner,)
+        ).fetchone()
+        assert found == (0,)
+
+
+def test_a_new_prefix_renames_the_roles_and_retires_the_old_groups(
+    city: tuple[City, Engine],
+) -> None:
+    from jjadmin.services.dbroles.sync import sync_roles
+
+    c, engine = city
+    renamed = c.prefix + "n_"
+    moved = City(renamed, c.database, c.owner)
+    admin = c.actor(engine, "admin")
+    report = sync_roles(moved.ctx(admin, engine), actor=admin)
+    assert {r.action for r in report.roles} == {"renamed"}
+    with c.superuser() as su:
+        names = {
+            r[0]
+            for r in su.execute(
+                "SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", (c.prefix,)
+            )
+        }
+    assert {n for n in names if not n.startswith(renamed)} == set()  # the old groups too
+    assert renamed + "role_school" in names and renamed + "s_yx1" in names
+    with moved.connect("s_yx1") as conn:
+        count = conn.execute("SELECT count(*) FROM teacher").fetchone()
+        assert count == (3,)  # t1, t2 and t5, which it asked for

@@ -127,6 +127,7 @@ def sync_roles(
         _tables(runner, d, scoper, schema, report)
         _database(runner, d, schema)
         report.roles = _accounts(runner)
+        _retire_groups(runner, d, schema)
         if dry_run:
             session.rollback()
             return report
@@ -408,6 +409,31 @@ def _database(run: _Runner, d: fn.Deployment, schema: str) -> None:
     run.ddl(f"GRANT CONNECT, TEMPORARY ON DATABASE {q(_database_name(run))} TO {groups}")
     run.ddl(f"GRANT USAGE ON SCHEMA {q(schema)} TO {groups}")
     run.ddl(f"REVOKE CREATE ON SCHEMA {q(schema)} FROM PUBLIC, {groups}")
+
+
+def _retire_groups(run: _Runner, d: fn.Deployment, schema: str) -> None:
+    """Group roles this database made under an earlier prefix: their policies were replaced
+    and their members renamed into the new groups above; take their grants and drop them."""
+    current = list(d.groups.values())
+    for (name,) in run.rows(
+        "SELECT rolname::text FROM pg_roles"
+        " WHERE shobj_description(oid, 'pg_authid') LIKE 'jjadmin:' || current_database()"
+        " || ' group %' AND rolname <> ALL(:current) ORDER BY 1",
+        {"current": current},
+    ):
+        group = q(name)
+        for table, policy in run.rows(
+            "SELECT tablename::text, policyname::text FROM pg_policies"
+            " WHERE schemaname = :schema AND :name = ANY(roles)",
+            {"schema": schema, "name": name},
+        ):
+            run.ddl(f"DROP POLICY {q(policy)} ON {q(table)}")
+        run.ddl(f"REVOKE ALL ON ALL TABLES IN SCHEMA {q(schema)} FROM {group}")
+        run.ddl(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {q(schema)} FROM {group}")
+        run.ddl(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {q(schema)} FROM {group}")
+        run.ddl(f"REVOKE ALL ON SCHEMA {q(schema)} FROM {group}")
+        run.ddl(f"REVOKE ALL ON DATABASE {q(_database_name(run))} FROM {group}")
+        run.ddl(f"DROP ROLE {group}")
 
 
 def _database_name(run: _Runner) -> str:
