@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--teachers", type=int, default=100_000)
     parser.add_argument("--enrollments", type=int, default=500_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the database and its roles")
     a = parser.parse_args()
     base = PG
     import psycopg
@@ -105,11 +106,20 @@ def main() -> None:
             for name, r in results.items():
                 ratio = r["role"] / r["owner"]
                 print(f"{name:<52} {r['owner']:>7.2f} {r['role']:>7.2f} {ratio:>6.2f}")
+            server = _server_side(superuser_dsn, role_url, school, district, a.repeat * 3)
+            print(f"\n{'account: query (server, ms)':<52} {'owner':>7} {'role':>7} {'ratio':>6}")
+            for name, r in server.items():
+                ratio = r["role"] / r["owner"]
+                print(f"{name:<52} {r['owner']:>7.1f} {r['role']:>7.1f} {ratio:>6.2f}")
+            results.update({f"server {k}": v for k, v in server.items()})
             (Path(__file__).parent / "out").mkdir(exist_ok=True)
             (Path(__file__).parent / "out" / "citypg.json").write_text(
                 json.dumps(results, indent=1, ensure_ascii=False), "utf-8"
             )
     finally:
+        if a.keep:
+            print(f"kept: {owner_url} (roles {prefix}*)")
+            return
         with psycopg.connect(su, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             roles = conn.execute(
@@ -117,6 +127,50 @@ def main() -> None:
             ).fetchall()
             for (name,) in roles:
                 conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+def _server_side(
+    superuser_dsn: str, role_url: object, school: str, district: str, repeat: int
+) -> dict[str, dict[str, float]]:
+    """The same SQL — with the application's own scope condition — as the owner sees it
+    and as the account's role runs it (its policies added): milliseconds, medians. No
+    process start-up, so the policies' own cost shows."""
+    import psycopg
+
+    scope = {
+        "school": "school_id = (SELECT id FROM school WHERE code = %(school)s)",
+        "district": "school_id IN (SELECT id FROM school WHERE district_code = %(district)s)",
+        "city2": "true",
+    }
+    queries = {
+        "count teachers": "SELECT count(*) FROM teacher WHERE {scope}",
+        "first 50 teachers by 学号": (
+            "SELECT learner_no, name FROM teacher WHERE {scope} ORDER BY learner_no LIMIT 50"
+        ),
+        "count enrollments of 2601": (
+            "SELECT count(*) FROM enrollment WHERE period = '2601' AND {scope}"
+        ),
+        "enrollments of 2601 by school": (
+            "SELECT school_id, count(*) FROM enrollment WHERE period = '2601' AND {scope}"
+            " GROUP BY school_id"
+        ),
+    }
+    params = {"school": school, "district": district}
+    out: dict[str, dict[str, float]] = {}
+    for user, where in scope.items():
+        dsn = str(role_url(user)).replace("+psycopg", "")  # type: ignore[operator]
+        for label, target in (("owner", superuser_dsn), ("role", dsn)):
+            with psycopg.connect(target) as conn:
+                for name, sql in queries.items():
+                    text = sql.format(scope=where)
+                    conn.execute(text, params).fetchall()  # warm
+                    runs = []
+                    for _ in range(repeat):
+                        t0 = time.perf_counter()
+                        conn.execute(text, params).fetchall()
+                        runs.append((time.perf_counter() - t0) * 1000)
+                    out.setdefault(f"{user}: {name}", {})[label] = statistics.median(runs)
+    return out
 
 
 if __name__ == "__main__":

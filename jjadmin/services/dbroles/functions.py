@@ -52,7 +52,7 @@ def actor_function(d: Deployment) -> str:
 CREATE OR REPLACE FUNCTION jjadmin_actor()
 RETURNS TABLE (account_id integer, role text, school_id integer, district_code text,
                institution text)
-LANGUAGE sql STABLE {d.definer()} AS $fn$
+LANGUAGE sql STABLE ROWS 1 {d.definer()} AS $fn$
   SELECT a.id, a.role::text, a.school_id, a.district_code::text, a.institution::text
   FROM db_role r JOIN account a ON a.id = r.account_id
   WHERE r.role_name = session_user::text AND NOT a.disabled

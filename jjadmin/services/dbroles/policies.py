@@ -127,11 +127,11 @@ class Scoper:
             if parent == limit.table:
                 if limit.column == self.pks.get(parent):
                     terms.append(f"{column} = {value}")
-                else:
+                else:  # the schools of a district: a short list, computed once, indexable
                     a = self._alias()
                     terms.append(
-                        f"{column} IN (SELECT {a}.{q(self.pks[parent])} FROM {q(parent)} {a}"
-                        f" WHERE {a}.{q(limit.column)} = {value})"
+                        f"{column} = ANY (ARRAY(SELECT {a}.{q(self.pks[parent])}"
+                        f" FROM {q(parent)} {a} WHERE {a}.{q(limit.column)} = {value}))"
                     )
                 continue
             parent_rule = self.rules.get(parent)
@@ -155,10 +155,10 @@ class Scoper:
                 continue
             a = self._alias()
             sub = self.owned(reach.table, role, a)
-            if sub is not None:
+            if sub is not None:  # computed once; with the own rows, one BitmapOr of two indexes
                 terms.append(
-                    f"{ref}.{q(self.pks[table])} IN (SELECT {a}.{q(reach.column)}"
-                    f" FROM {q(reach.table)} {a} WHERE {sub})"
+                    f"{ref}.{q(self.pks[table])} = ANY (ARRAY(SELECT DISTINCT {a}.{q(reach.column)}"
+                    f" FROM {q(reach.table)} {a} WHERE {sub}))"
                 )
         return _or(terms)
 
