@@ -18,6 +18,7 @@ from jjadmin.services.results import ImportReport, RowLike
 from jjadmin.services.scope import school_clause
 from jjadmin.services.teachers.common import P, S, T, _chunks, _school_label
 from jjadmin.services.teachers.roster_plan import _columns_of, _Plan
+from jjadmin.services.teachers.school_admins import SA
 
 _MAX_CHANGES = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(%?)")
 
@@ -131,3 +132,4 @@ def _archive_ids(
     ids = [tid for tid, _, _ in rows]
     for chunk in _chunks(ids):
         session.execute(delete(P).where(P.c.teacher_id.in_(chunk)))
+        session.execute(delete(SA).where(SA.c.teacher_id.in_(chunk)))

@@ -1,0 +1,136 @@
+"""Which courses a way of enrolling may take at all, and when (SPEC §6 Enroll) — judged on
+the requested courses' levels before any row is planned:
+
+- 专项培训 is never selected directly: the teacher applies and the school, the district and
+  the project's institution approve (seed 学员平台 · 专项培训课程; `special-training apply`);
+- 校本培训 is enrolled by the school (or the district, the city), never self-selected
+  (seed 校本培训管理 (二): "校本课程申报获审批通过后，学校继续教育管理员需要为学校的教师报读此
+  课程"), and not bound to the period's selection window but to 12-31 of the course's year;
+- every other level only inside the selection window, the city overriding with --force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from jjadmin.errors import Conflict, PermissionDenied
+from jjadmin.models import Course, Period
+from jjadmin.rules.enums import TrainingLevel
+from jjadmin.rules.windows import (
+    declaration_deadline,
+    in_selection_window,
+    school_based_enrollment_open,
+)
+from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.enrollment.common import (
+    CHUNK,
+    Mode,
+    SelectionWindowClosed,
+    _day,
+    _window_text,
+)
+from jjadmin.services.period_lookup import get_period
+
+SPECIAL = TrainingLevel.SPECIAL.value
+SCHOOL_BASED = TrainingLevel.SCHOOL_BASED.value
+
+SPECIAL_BY_APPLICATION = (
+    "专项培训须由教师网上报名，经学员所在学校的校长（或学校继续教育管理员）、区培训管理员和"
+    "承担项目的培训机构审核通过后获得培训资格，不能直接选课"
+)
+SPECIAL_HINT = (
+    "报名：jjadmin special-training apply 课程编号 --teacher 学号"
+    "（教师本人：jjadmin me apply 课程编号）"
+)
+SCHOOL_BASED_BY_SCHOOL = (
+    "校本课程申报获审批通过后，由学校继续教育管理员为学校的教师报读（招生录取），教师不能自主选课"
+)
+
+
+class SchoolBasedClosed(Conflict):
+    """校本 enrollment after 12-31 of the course's year (exit 5)."""
+
+    code = "school-based-closed"
+
+
+def _levels(session: Session, period: str, codes: set[str]) -> dict[str, str]:
+    """Course code → 培训级别 of the period's courses among `codes` (unknown codes are left out:
+    the planner names them row by row)."""
+    found: dict[str, str] = {}
+    wanted = sorted(codes)
+    for i in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(col(Course.code), col(Course.level)).where(
+                col(Course.period) == period, col(Course.code).in_(wanted[i : i + CHUNK])
+            )
+        )
+        found.update((str(code), str(level)) for code, level in rows)
+    return found
+
+
+def _listed(codes: list[str], limit: int = 5) -> str:
+    shown = "、".join(codes[:limit])
+    return shown + (f" 等 {len(codes)} 门" if len(codes) > limit else "")
+
+
+def enrollment_gate(
+    session: Session,
+    ctx: ServiceContext,
+    actor: Actor,
+    period: str,
+    course_codes: Iterable[object],
+    *,
+    force: bool,
+    mode: Mode,
+) -> tuple[Period, bool]:
+    """The period, and whether enrolling these courses now is forced (the city's --force
+    outside the selection window, or past a 校本 course's year).
+
+    Raises InvalidValue (1), NotFound (4), PermissionDenied (3: --force by a non-city
+    account), Conflict (5: a 专项 course; a 校本 course selected by a teacher),
+    SelectionWindowClosed (5), SchoolBasedClosed (5: a 校本 course after 12-31 of its year).
+    """
+    if force and actor.role != "city":
+        raise PermissionDenied(
+            "只有市级培训中心可以在选课时间外强制选课（--force）",
+            hint="请在选课时间内操作，或联系市级培训中心",
+        )
+    p = get_period(session, period)
+    levels = _levels(session, p.code, {str(c) for c in course_codes if c})
+    special = sorted(c for c, level in levels.items() if level == SPECIAL)
+    if special:
+        raise Conflict(
+            f"{_listed(special)} 是专项培训课程：{SPECIAL_BY_APPLICATION}", hint=SPECIAL_HINT
+        )
+    school_based = sorted(c for c, level in levels.items() if level == SCHOOL_BASED)
+    if school_based and mode == "self":
+        raise Conflict(
+            f"{_listed(school_based)} 是校本培训课程：{SCHOOL_BASED_BY_SCHOOL}",
+            hint="请联系本校继续教育管理员报读",
+        )
+    city_hint = (
+        "市级培训中心可加 --force 强制选课（记入审计日志）" if actor.role == "city" else None
+    )
+    forced = False
+    bound = sorted(c for c, level in levels.items() if level != SCHOOL_BASED)
+    if (bound or not school_based) and not in_selection_window(p, ctx.now):
+        if not force:
+            extra = "；校本培训课程不受选课时间限制，可单独报读" if school_based else ""
+            raise SelectionWindowClosed(
+                f"不在选课时间内（{_window_text(p)}）{extra}", hint=city_hint
+            )
+        forced = True
+    if school_based and not school_based_enrollment_open(p.code, ctx.now):
+        if not force:
+            deadline = _day(declaration_deadline(p.code))
+            raise SchoolBasedClosed(
+                f"校本培训课程 {_listed(school_based)} 的招生录取截止于 {deadline}"
+                f"（课程所属年度），已过截止日期",
+                hint=city_hint or "校本课程只能在课程所属年度内报读，请联系市级培训中心",
+            )
+        forced = True
+    return p, forced
