@@ -6,6 +6,8 @@ the requested courses' levels before any row is planned:
 - 校本培训 is enrolled by the school (or the district, the city), never self-selected
   (seed 校本培训管理 (二): "校本课程申报获审批通过后，学校继续教育管理员需要为学校的教师报读此
   课程"), and not bound to the period's selection window but to 12-31 of the course's year;
+- 提升工程 is selected by a teacher of the period's pilot only (选课指引: "培训对象为……试点区的
+  ……学科教师"; no pilot configured: nobody);
 - every other level only inside the selection window, the city overriding with --force.
 """
 
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from jjadmin.errors import Conflict, PermissionDenied
-from jjadmin.models import Course, Period
+from jjadmin.models import AbilityConfig, Course, Period, School, Teacher
 from jjadmin.rules.enums import TrainingLevel
 from jjadmin.rules.windows import (
     declaration_deadline,
@@ -37,6 +39,7 @@ from jjadmin.services.period_lookup import get_period
 
 SPECIAL = TrainingLevel.SPECIAL.value
 SCHOOL_BASED = TrainingLevel.SCHOOL_BASED.value
+ABILITY = TrainingLevel.ABILITY_PROJECT.value
 
 SPECIAL_BY_APPLICATION = (
     "专项培训须由教师网上报名，经学员所在学校的校长（或学校继续教育管理员）、区培训管理员和"
@@ -72,6 +75,30 @@ def _levels(session: Session, period: str, codes: set[str]) -> dict[str, str]:
     return found
 
 
+def _require_pilot(session: Session, actor: Actor, period: str, codes: list[str]) -> None:
+    """The teacher selecting 提升工程 courses belongs to the period's pilot (district and
+    subject). Raises Conflict (5) otherwise, also when no pilot is configured."""
+    config = session.get(AbilityConfig, period)
+    me = session.execute(
+        select(col(School.district_code), col(Teacher.subject))
+        .join(School, col(School.id) == col(Teacher.school_id))
+        .where(col(Teacher.id) == actor.teacher_id)
+    ).first()
+    if config is not None and me is not None:
+        if me[0] in (config.districts or []) and me[1] in (config.subjects or []):
+            return
+    pilot = (
+        f"{period} 期试点区：{'、'.join(config.districts or []) or '无'}；"
+        f"试点学科：{'、'.join(config.subjects or []) or '无'}"
+        if config is not None
+        else f"{period} 期未设置能力提升工程试点"
+    )
+    raise Conflict(
+        f"{_listed(codes)} 是“能力提升工程”课程，只对试点区、试点学科的教师开放（{pilot}）",
+        hint="能力提升工程试点由市级培训中心按期设置；请核对本人的任教学科（jjadmin me show）",
+    )
+
+
 def _listed(codes: list[str], limit: int = 5) -> str:
     shown = "、".join(codes[:limit])
     return shown + (f" 等 {len(codes)} 门" if len(codes) > limit else "")
@@ -91,7 +118,8 @@ def enrollment_gate(
     outside the selection window, or past a 校本 course's year).
 
     Raises InvalidValue (1), NotFound (4), PermissionDenied (3: --force by a non-city
-    account), Conflict (5: a 专项 course; a 校本 course selected by a teacher),
+    account), Conflict (5: a 专项 course; a 校本 course selected by a teacher; a 提升工程
+    course selected by a teacher outside the period's pilot),
     SelectionWindowClosed (5), SchoolBasedClosed (5: a 校本 course after 12-31 of its year).
     """
     if force and actor.role != "city":
@@ -112,6 +140,9 @@ def enrollment_gate(
             f"{_listed(school_based)} 是校本培训课程：{SCHOOL_BASED_BY_SCHOOL}",
             hint="请联系本校继续教育管理员报读",
         )
+    ability = sorted(c for c, level in levels.items() if level == ABILITY)
+    if ability and mode == "self":
+        _require_pilot(session, actor, p.code, ability)
     city_hint = (
         "市级培训中心可加 --force 强制选课（记入审计日志）" if actor.role == "city" else None
     )
