@@ -19,21 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from jjadmin.errors import Conflict, PermissionDenied
+from jjadmin.errors import Conflict
 from jjadmin.models import AbilityConfig, Course, Period, School, Teacher
+from jjadmin.rules.codes import parse_period_code
 from jjadmin.rules.enums import TrainingLevel
-from jjadmin.rules.windows import (
-    declaration_deadline,
-    in_selection_window,
-    school_based_enrollment_open,
-)
+from jjadmin.rules.windows import declaration_deadline, school_based_enrollment_open
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.enrollment.common import (
     CHUNK,
     Mode,
     SelectionWindowClosed,
     _day,
-    _window_text,
+    _open_period,
 )
 from jjadmin.services.period_lookup import get_period
 
@@ -122,13 +119,8 @@ def enrollment_gate(
     course selected by a teacher outside the period's pilot),
     SelectionWindowClosed (5), SchoolBasedClosed (5: a 校本 course after 12-31 of its year).
     """
-    if force and actor.role != "city":
-        raise PermissionDenied(
-            "只有市级培训中心可以在选课时间外强制选课（--force）",
-            hint="请在选课时间内操作，或联系市级培训中心",
-        )
-    p = get_period(session, period)
-    levels = _levels(session, p.code, {str(c) for c in course_codes if c})
+    code = parse_period_code(period)
+    levels = _levels(session, code, {str(c) for c in course_codes if c})
     special = sorted(c for c, level in levels.items() if level == SPECIAL)
     if special:
         raise Conflict(
@@ -142,26 +134,29 @@ def enrollment_gate(
         )
     ability = sorted(c for c, level in levels.items() if level == ABILITY)
     if ability and mode == "self":
-        _require_pilot(session, actor, p.code, ability)
-    city_hint = (
-        "市级培训中心可加 --force 强制选课（记入审计日志）" if actor.role == "city" else None
-    )
-    forced = False
-    bound = sorted(c for c, level in levels.items() if level != SCHOOL_BASED)
-    if (bound or not school_based) and not in_selection_window(p, ctx.now):
-        if not force:
-            extra = "；校本培训课程不受选课时间限制，可单独报读" if school_based else ""
-            raise SelectionWindowClosed(
-                f"不在选课时间内（{_window_text(p)}）{extra}", hint=city_hint
-            )
-        forced = True
+        _require_pilot(session, actor, code, ability)
+    bound = any(level != SCHOOL_BASED for level in levels.values())
+    try:
+        p, forced = _open_period(session, ctx, actor, code, force=force)
+    except SelectionWindowClosed as closed:
+        if bound or not school_based:
+            if school_based:
+                raise SelectionWindowClosed(
+                    f"{closed.message}；校本培训课程不受选课时间限制，可单独报读", hint=closed.hint
+                ) from closed
+            raise
+        p, forced = get_period(session, code), False
+    if school_based and not bound:
+        forced = False  # 校本 alone is never bound to the window: nothing forced there
     if school_based and not school_based_enrollment_open(p.code, ctx.now):
         if not force:
             deadline = _day(declaration_deadline(p.code))
             raise SchoolBasedClosed(
                 f"校本培训课程 {_listed(school_based)} 的招生录取截止于 {deadline}"
                 f"（课程所属年度），已过截止日期",
-                hint=city_hint or "校本课程只能在课程所属年度内报读，请联系市级培训中心",
+                hint="市级培训中心可加 --force 强制选课（记入审计日志）"
+                if actor.role == "city"
+                else "校本课程只能在课程所属年度内报读，请联系市级培训中心",
             )
         forced = True
     return p, forced
