@@ -6,6 +6,7 @@ teacher leaves the school."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,19 +14,32 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jjadmin.errors import Conflict, NotFound, PermissionDenied
-from jjadmin.models import AuditLog, SchoolAdmin
+from jjadmin.importers.common import run_file_import
+from jjadmin.importers.teacher import TEACHER_HEADERS, teacher_columns
+from jjadmin.models import AuditLog, Principal, SchoolAdmin
 from jjadmin.services import identity, special_training, teachers, transfers
 from jjadmin.services.context import Actor
+from jjadmin.services.imports import ImportOptions
 from jjadmin.services.scope_rules import scope_of, scope_role
 from jjadmin.services.teachers import TeacherFilter
-from tests.factories import id_number, login_teacher, make_account, make_school, make_teacher
+from tests.factories import (
+    NOW,
+    id_number,
+    login_teacher,
+    make_account,
+    make_school,
+    make_teacher,
+)
 from tests.helpers_courses import make_course, make_period
+from tests.xlsx_helpers import make_xlsx
 
 
 @dataclass
 class Member:
     learner_no: str
     first_password: str
+    id_number: str = ""
+    name: str = ""
 
 
 @dataclass
@@ -47,7 +61,7 @@ def world(session: Session) -> World:
     for n in range(4):
         ident = id_number(seq=7000 + n)
         t = make_teacher(session, a, id_number=ident)
-        staff.append(Member(t.learner_no, ident[-6:]))
+        staff.append(Member(t.learner_no, ident[-6:], ident, t.name))
     ident = id_number(seq=7100)
     outsider = Member(make_teacher(session, b, id_number=ident).learner_no, ident[-6:])
     w = World(
@@ -188,3 +202,37 @@ def test_授权_a_granted_teacher_reviews_its_schools_special_training_applicati
         make_ctx(credentials=token), app.id, approve=True
     )
     assert reviewed.state == "待区审核"
+
+
+def test_授权_a_roster_import_that_sets_离职_ends_the_grants(
+    world: World, make_ctx: Any, session: Session, tmp_path: Path
+) -> None:
+    principal, granted = world.staff[0], world.staff[1]
+    teachers.grant_principal(make_ctx(world.admin), principal.learner_no)
+    teachers.grant_school_admin(make_ctx(world.admin), granted.learner_no)
+    row = {
+        "学校代码": "4401040001",
+        "手机号": "13700137000",
+        "任教学段": "小学",
+        "任教学科": "语文",
+    }
+    rows = [
+        [
+            {**row, "姓名": m.name, "身份证号": m.id_number, "在岗状态": "离职"}.get(h)
+            for h in TEACHER_HEADERS
+        ]
+        for m in (principal, granted)
+    ]
+    path = make_xlsx(tmp_path / "roster.xlsx", [list(TEACHER_HEADERS), *rows])
+    report = run_file_import(
+        make_ctx(world.admin),
+        path,
+        teacher_columns(NOW.date()),
+        teachers.import_teachers,
+        options=ImportOptions(),
+        upsert=True,
+    ).report
+    assert report.ok and report.updated == 2
+    left = session.execute(select(func.count()).select_from(Principal)).scalar_one()
+    session.commit()
+    assert (left, grants(session)) == (0, 0)

@@ -129,7 +129,12 @@ def _archive_ids(
         writer.changed(
             "teacher", tid, {"status": TeacherStatus.ACTIVE.value}, {"status": left}, version + 1
         )
-    ids = [tid for tid, _, _ in rows]
-    for chunk in _chunks(ids):
+    _end_grants(session, [tid for tid, _, _ in rows])
+
+
+def _end_grants(session: Session, teacher_ids: list[int]) -> None:
+    """Teachers who left (离职/退休 by a roster import) lose their principal and school admin
+    grants (SPEC §6 Teacher: both end when the teacher leaves the school)."""
+    for chunk in _chunks(teacher_ids):
         session.execute(delete(P).where(P.c.teacher_id.in_(chunk)))
         session.execute(delete(SA).where(SA.c.teacher_id.in_(chunk)))
