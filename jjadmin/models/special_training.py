@@ -42,13 +42,18 @@ class SpecialTrainingApplication(SQLModel, table=True):
 
 
 class SpecialTrainingReview(SQLModel, table=True):
-    """One decision on an application: its stage, approve or reject, who, when and why."""
+    """One decision on an application: its stage, approve or reject, who, when and why.
+
+    `school_id` and `course_id` repeat the application's: the unit links stay explicit on
+    every row (the scope rule, and a city's row-level security, derive from them)."""
 
     __tablename__ = "special_training_review"
     __table_args__ = (UniqueConstraint("application_id", "stage"),)
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="special_training_application.id", index=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
     stage: str = Field(max_length=12)  # school | district | institution
     approved: bool
     reason: str | None = Field(default=None, max_length=500)

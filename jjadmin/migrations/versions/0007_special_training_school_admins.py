@@ -106,6 +106,8 @@ def upgrade() -> None:
         "special_training_review",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("school_id", sa.Integer(), nullable=False),
+        sa.Column("course_id", sa.Integer(), nullable=False),
         sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("approved", sa.Boolean(), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
@@ -115,6 +117,12 @@ def upgrade() -> None:
             ["application_id"],
             ["special_training_application.id"],
             name=op.f("fk_special_training_review_application_id_special_training_application"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["course.id"], name=op.f("fk_special_training_review_course_id_course")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["school.id"], name=op.f("fk_special_training_review_school_id_school")
         ),
         sa.ForeignKeyConstraint(
             ["reviewed_by"],
@@ -132,10 +140,18 @@ def upgrade() -> None:
             ["application_id"],
             unique=False,
         )
+        batch_op.create_index(
+            batch_op.f("ix_special_training_review_course_id"), ["course_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_special_training_review_school_id"), ["school_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("special_training_review", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_special_training_review_school_id"))
+        batch_op.drop_index(batch_op.f("ix_special_training_review_course_id"))
         batch_op.drop_index(batch_op.f("ix_special_training_review_application_id"))
 
     op.drop_table("special_training_review")

@@ -190,6 +190,8 @@ def review_application(
             session.execute(
                 insert(REVIEW_T).values(
                     application_id=app.id,
+                    school_id=app.school_id,
+                    course_id=app.course_id,
                     stage=stage,
                     approved=approve,
                     reason=why,
