@@ -30,7 +30,7 @@ from jjadmin.exporters.tabular import (
     write_table,
 )
 
-__all__ = ["write_rows", "write_xlsx_stream"]
+__all__ = ["column_letter", "string_cell", "write_rows", "write_xlsx_stream"]
 
 _EPOCH = datetime(1899, 12, 30)
 _FLUSH_ROWS = 2000
@@ -71,7 +71,7 @@ def write_xlsx_stream(
     Raises InputRejected: the file cannot be written or the rows do not fit in a sheet.
     """
     path = Path(path)
-    letters = [_column_letter(i) for i in range(len(columns))]
+    letters = [column_letter(i) for i in range(len(columns))]
     count = 0
     try:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
@@ -114,7 +114,7 @@ def _values(row: Row, columns: Sequence[ExportColumn]) -> Sequence[object]:
     return values
 
 
-def _column_letter(index: int) -> str:
+def column_letter(index: int) -> str:
     letters = ""
     index += 1
     while index:
@@ -135,7 +135,7 @@ def _text(value: str) -> str:
     return value
 
 
-def _string_cell(ref: str, value: str, style: int) -> str:
+def string_cell(ref: str, value: str, style: int) -> str:
     text = _text(value)
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     s = f' s="{style}"' if style else ""
@@ -153,15 +153,15 @@ def _serial(value: date | datetime) -> float:
 
 def _cell(ref: str, value: object, column: ExportColumn) -> str:
     if column.text:
-        return _string_cell(ref, as_text(value) or "", _TEXT)
+        return string_cell(ref, as_text(value) or "", _TEXT)
     if isinstance(value, str):
-        return _string_cell(ref, value, 0)
+        return string_cell(ref, value, 0)
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float | Decimal):
         number = float(value)
         if not math.isfinite(number):
-            return _string_cell(ref, str(value), 0)
+            return string_cell(ref, str(value), 0)
         s = f' s="{_MONEY}"' if column.money else ""
         return f'<c r="{ref}"{s}><v>{number!r}</v></c>'
     if isinstance(value, datetime):
@@ -169,8 +169,8 @@ def _cell(ref: str, value: object, column: ExportColumn) -> str:
     if isinstance(value, date):
         return f'<c r="{ref}" s="{_DATE}"><v>{_serial(value)!r}</v></c>'
     if isinstance(value, time):
-        return _string_cell(ref, value.isoformat(), 0)
-    return _string_cell(ref, as_text(value) or "", 0)
+        return string_cell(ref, value.isoformat(), 0)
+    return string_cell(ref, as_text(value) or "", 0)
 
 
 def _row_xml(
@@ -193,7 +193,7 @@ def _col_xml(index: int, column: ExportColumn) -> str:
 def _sheet_head(columns: Sequence[ExportColumn]) -> str:
     cols = "".join(_col_xml(i, c) for i, c in enumerate(columns, start=1))
     header = "".join(
-        _string_cell(f"{_column_letter(i)}1", c.header, _HEADER) for i, c in enumerate(columns)
+        string_cell(f"{column_letter(i)}1", c.header, _HEADER) for i, c in enumerate(columns)
     )
     pane = (
         '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '

@@ -121,6 +121,27 @@ def scan_sheet(zf: zipfile.ZipFile, member: str) -> ScanResult:
     return ScanResult(True, "", rows_present, max_row)
 
 
+def scan_semantics(zf: zipfile.ZipFile, member: str) -> ScanResult:
+    """What a contained calamine (see `contained.ContainedCalamineSheet`) still needs of a
+    scan: whether the sheet holds formula or error cells (calamine would show their cached
+    values, SPEC §5 wants them reported), and how many rows it has. The checks that keep
+    calamine from aborting or allocating without bound are left to the child's limits."""
+    rows_present = 0
+    tail = b""
+    with zf.open(member) as src:
+        while chunk := src.read(_CHUNK):
+            data = tail + chunk
+            if b"f" in data and (b"<f" in data or b":f" in data) and _FORMULA.search(data):
+                return ScanResult(False, "formula")
+            if b't="e"' in data or (b"'" in data and b"t='e'" in data):
+                return ScanResult(False, "error-cell")
+            rows_present += chunk.count(b"<row")
+            if b":" in chunk:
+                rows_present += chunk.count(b":row")
+            tail = data[-_OVERLAP:]
+    return ScanResult(True, "", rows_present, rows_present)
+
+
 CALAMINE_WORKBOOK = "xl/workbook.xml"
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"

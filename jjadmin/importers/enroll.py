@@ -22,6 +22,7 @@ from jjadmin.importers.columns import (
 )
 from jjadmin.importers.common import ImportKind, LoadedService
 from jjadmin.importers.reader import (
+    OLE2_MAGIC,
     ZIP_MAGIC,
     Block,
     CellProblem,
@@ -107,8 +108,8 @@ def learner_list(value: str, *, sheet: str | None = None) -> tuple[Learners, lis
 
 def _from_file(path: Path, sheet: str | None) -> tuple[Learners, list[RowIssue]]:
     with path.open("rb") as handle:
-        head = handle.read(4)
-    if head.startswith(ZIP_MAGIC) or _has_header(path):
+        head = handle.read(8)
+    if head.startswith((ZIP_MAGIC, OLE2_MAGIC)) or _has_header(path):
         table = read_rows(path, LEARNER_COLUMNS, sheet=sheet)
         issues = list(table.schema_issues)
         entries: Learners = []

@@ -91,10 +91,10 @@ def test_the_cli_report_equals_the_service_report(cli: Cli, tmp_path: Path) -> N
     ("content", "message"),
     [
         (b"", "文件是空的"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024, "加密的工作簿或旧版 .xls"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1024, "已损坏或被截断"),
         ("学校代码,学校名称\n".encode() + b"\xff\xfe\xfa\x80\x81,\x99\n", "无法识别文件编码"),
     ],
-    ids=["empty", "ole2-encrypted", "neither-utf8-nor-gb18030"],
+    ids=["empty", "ole2-damaged", "neither-utf8-nor-gb18030"],
 )
 def test_unreadable_files_are_one_clear_error_and_nothing_is_written(
     cli: Cli, tmp_path: Path, content: bytes, message: str

@@ -17,6 +17,7 @@ import python_calamine
 
 from jjadmin.errors import FileRejected, NotAuthenticated
 from jjadmin.importers import calamine_path, reader
+from jjadmin.importers import xlsx as xlsx_reader
 from jjadmin.importers.calamine_path import CalamineSheet
 from jjadmin.importers.columns import ColumnSpec, ParsedColumns, read_rows
 from jjadmin.importers.common import (
@@ -276,8 +277,8 @@ def reading_path(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[str, Path]:
     build, use_calamine, use_fast = PATHS[request.param]
-    monkeypatch.setattr(reader, "USE_CALAMINE", use_calamine)
-    monkeypatch.setattr(reader, "USE_FAST_XLSX", use_fast)
+    monkeypatch.setattr(xlsx_reader, "USE_CALAMINE", use_calamine)
+    monkeypatch.setattr(xlsx_reader, "USE_FAST_XLSX", use_fast)
     return request.param, build(tmp_path)
 
 

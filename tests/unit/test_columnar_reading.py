@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from jjadmin.errors import FileRejected, InvalidValue
-from jjadmin.importers import calamine_path, reader
+from jjadmin.importers import calamine_path
+from jjadmin.importers import xlsx as xlsx_reader
 from jjadmin.importers.columns import (
     ColumnSpec,
     ParsedRow,
@@ -149,7 +150,7 @@ def write_xlsxwriter(path: Path, rows: Sequence[Sequence[object]], at: tuple[int
 def test_text_sheets_parse_as_the_per_cell_rules_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_rows: int, use_calamine: bool
 ) -> None:
-    monkeypatch.setattr(reader, "USE_CALAMINE", use_calamine)
+    monkeypatch.setattr(xlsx_reader, "USE_CALAMINE", use_calamine)
     rows = messy_rows(random.Random(block_rows), 400)
     path = write_xlsxwriter(tmp_path / "t.xlsx", rows, at=(2, 2))
     table = read_rows(path, SPECS, block_rows=block_rows)

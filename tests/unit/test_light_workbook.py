@@ -15,7 +15,8 @@ import xlsxwriter
 from openpyxl.chart import BarChart, Reference
 
 from jjadmin.errors import FileRejected
-from jjadmin.importers import calamine_path, reader
+from jjadmin.importers import calamine_path
+from jjadmin.importers import xlsx as xlsx_reader
 from jjadmin.importers.calamine_path import LightWorkbook, light_workbook
 from jjadmin.importers.columns import ColumnSpec, ParsedTable, read_rows
 from tests.xlsx_helpers import make_xlsx, rewrite_member
@@ -52,9 +53,9 @@ def openpyxl_sheets(path: Path) -> Sheets:
 
 
 def openpyxl_strings_path(path: Path) -> str | None:
-    """The shared-strings part the openpyxl-based reader finds (reader._load_book)."""
+    """The shared-strings part the openpyxl-based reader finds (xlsx_reader._load_book)."""
     with path.open("rb") as handle:
-        book = reader._load_book(handle)
+        book = xlsx_reader._load_book(handle)
         book.wb.close()
     return book.strings_path
 
@@ -344,13 +345,13 @@ def read_both_ways(
         raise AssertionError("openpyxl opened the workbook on the calamine path")
 
     with monkeypatch.context() as mp:
-        mp.setattr(reader, "USE_CALAMINE", True)
+        mp.setattr(xlsx_reader, "USE_CALAMINE", True)
         mp.setattr(calamine_path, "CalamineSheet", Spy)
         if calamine:
-            mp.setattr(reader, "_load_book", no_openpyxl)
+            mp.setattr(xlsx_reader, "_load_book", no_openpyxl)
         fast = read_rows(path, SPECS, **kwargs)
     with monkeypatch.context() as mp:
-        mp.setattr(reader, "USE_CALAMINE", False)
+        mp.setattr(xlsx_reader, "USE_CALAMINE", False)
         slow = read_rows(path, SPECS, **kwargs)
     return fast, slow, titles
 
@@ -410,7 +411,7 @@ def test_an_unknown_sheet_name_is_refused_alike_on_both_paths(
     path = with_extra_sheets(tmp_path / "t.xlsx")
     messages = []
     for use_calamine in (True, False):
-        monkeypatch.setattr(reader, "USE_CALAMINE", use_calamine)
+        monkeypatch.setattr(xlsx_reader, "USE_CALAMINE", use_calamine)
         with pytest.raises(FileRejected) as caught:
             read_rows(path, SPECS, sheet="图表")
         messages.append(caught.value.message)
@@ -485,5 +486,5 @@ def test_a_package_part_that_is_not_xml_is_judged_and_worded_by_openpyxl(
             return exc.message
 
     fast = outcome()
-    monkeypatch.setattr(reader, "USE_CALAMINE", False)
+    monkeypatch.setattr(xlsx_reader, "USE_CALAMINE", False)
     assert fast == outcome()  # openpyxl's verdict (rows, or its message) either way

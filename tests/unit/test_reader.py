@@ -13,7 +13,7 @@ import xlsxwriter
 from openpyxl import load_workbook
 
 from jjadmin.errors import FileRejected
-from jjadmin.importers import reader
+from jjadmin.importers import xlsx as xlsx_reader
 from jjadmin.importers.reader import (
     CellProblem,
     RawRow,
@@ -30,7 +30,7 @@ HEADERS = ["学号", "姓名", "出生日期"]
 @pytest.fixture(params=["fast", "openpyxl"])
 def both_readers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run an xlsx test with the lean expat reader and with openpyxl's fallback reader."""
-    monkeypatch.setattr(reader, "USE_FAST_XLSX", request.param == "fast")
+    monkeypatch.setattr(xlsx_reader, "USE_FAST_XLSX", request.param == "fast")
     return str(request.param)
 
 
@@ -363,10 +363,10 @@ def test_an_xlsx_that_is_really_text_is_rejected(tmp_path: Path) -> None:
         open_table(path)
 
 
-def test_an_ole2_file_is_rejected_as_encrypted_or_legacy(tmp_path: Path) -> None:
+def test_a_damaged_ole2_file_is_rejected_as_such(tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
-    with pytest.raises(FileRejected, match="加密的工作簿或旧版 .xls"):
+    with pytest.raises(FileRejected, match="Office 97–2003 格式.*已损坏或被截断"):
         open_table(path)
 
 
@@ -565,10 +565,10 @@ def test_quoted_line_breaks_stay_in_one_csv_record(tmp_path: Path) -> None:
     assert [r.number for r in rows] == [2, 3]
 
 
-def test_a_legacy_xls_that_is_not_ole2_is_rejected(tmp_path: Path) -> None:
+def test_an_xls_that_is_really_a_web_page_is_rejected_as_such(tmp_path: Path) -> None:
     path = tmp_path / "t.xls"
     path.write_text("<html><table></table></html>", encoding="utf-8")
-    with pytest.raises(FileRejected, match="旧版 .xls"):
+    with pytest.raises(FileRejected, match="内容却是网页"):
         open_table(path)
 
 

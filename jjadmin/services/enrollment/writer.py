@@ -13,7 +13,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jjadmin.db import indexes_built_after
+from jjadmin.db import copy_statement, indexes_built_after
 from jjadmin.errors import Conflict
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.enrollment.common import (
@@ -27,6 +27,7 @@ from jjadmin.services.enrollment.common import (
 from jjadmin.services.enrollment.planner import _Plan
 from jjadmin.services.results import ImportReport
 
+# PostgreSQL: rows per COPY
 INSERT_CHUNK = 5000
 
 
@@ -141,22 +142,33 @@ def _pair_inserter(conn: Any, fixed: tuple[object, ...]) -> tuple[int, Inserter]
     school ids) on this connection; `fixed` are the CONSTANT_COLUMNS values of every row.
 
     SQLite: INSERT … SELECT FROM (VALUES (?,?,?), …) with thousands of rows per statement
-    (one prepared statement, reused). PostgreSQL: INSERT … SELECT FROM unnest(arrays).
+    (one prepared statement, reused). PostgreSQL: COPY (psycopg's `cursor.copy`), one
+    stream per chunk, in the caller's transaction; a row refused there (a pair another run
+    inserted meanwhile, met by the unique index) raises IntegrityError as an INSERT would.
     """
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
-    head = f"INSERT INTO {quote(ENROLLMENT_T.name)} ({', '.join(map(quote, INSERT_COLUMNS))}) "
-    if dialect.name == "postgresql":
-        sql = head + (
-            "SELECT %s, u.c, u.t, u.s, %s, %s, %s, %s, %s, %s "
-            "FROM unnest(%s::int[], %s::int[], %s::int[]) AS u(c, t, s)"
-        )
+    columns = ", ".join(map(quote, INSERT_COLUMNS))
+    head = f"INSERT INTO {quote(ENROLLMENT_T.name)} ({columns}) "
+    driver = conn.connection.driver_connection
+    if dialect.name == "postgresql" and hasattr(driver, "cursor"):
+        copy_sql, types = copy_statement(ENROLLMENT_T, INSERT_COLUMNS)
+        # INSERT_COLUMNS: period, course_id, teacher_id, school_id, then the other constants
+        first, rest = fixed[0], fixed[1:]
 
-        def unnest(courses: list[int], teachers: list[int], schools: list[int]) -> None:
-            if courses:
-                conn.exec_driver_sql(sql, (*fixed, courses, teachers, schools))
+        def copy_rows(courses: list[int], teachers: list[int], schools: list[int]) -> None:
+            if not courses:
+                return
+            try:
+                with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                    if types is not None:
+                        copy.set_types(types)
+                    for row in zip(courses, teachers, schools, strict=True):
+                        copy.write_row((first, *row, *rest))
+            except dialect.loaded_dbapi.IntegrityError as exc:
+                raise IntegrityError(copy_sql, None, exc) from exc
 
-        return INSERT_CHUNK, unnest
+        return INSERT_CHUNK, copy_rows
     mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
     per = max(1, min(SQLITE_INSERT_ROWS, (_sqlite_parameter_limit(conn) - len(fixed)) // 3))
     select_list = f"{mark}, column1, column2, column3, " + ", ".join([mark] * (len(fixed) - 1))

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jjadmin.db import indexes_built_after
+from jjadmin.db import copy_statement, indexes_built_after
 from jjadmin.errors import Conflict
 from jjadmin.rules.enums import ReviewState, TeacherStatus
 from jjadmin.rules.ids import IdNumber
@@ -136,17 +136,22 @@ def _insert_teachers(
     taken = Conflict("身份证号或学号已被同时进行的另一项操作使用，未写入任何数据，请重试")
     driver = conn.connection.driver_connection
     if dialect.name == "postgresql" and driver is not None and len(params) > 1:
-        # COPY is PostgreSQL's bulk path: one stream instead of one execute per row.
+        # COPY is PostgreSQL's bulk path: one stream instead of one execute per row; a load
+        # as large as the table goes in without its indexes and key, built and checked after
         try:
             with driver.cursor() as cursor:
                 if hasattr(cursor, "copy"):
-                    with cursor.copy(
-                        f"COPY {T.name} ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
-                    ) as copy:
+                    statement, types = copy_statement(T, INSERT_COLUMNS)
+                    with (
+                        indexes_built_after(conn, T, len(params)),
+                        cursor.copy(statement) as copy,
+                    ):
+                        if types is not None:
+                            copy.set_types(types)
                         for values in params:
                             copy.write_row(values)
                     return
-        except dialect.loaded_dbapi.IntegrityError as exc:
+        except (dialect.loaded_dbapi.IntegrityError, IntegrityError) as exc:
             raise taken from exc
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
