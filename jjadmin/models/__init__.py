@@ -13,7 +13,14 @@ from jjadmin.models.course import (
 from jjadmin.models.credit import Attachment, CreditDeclaration, CreditRecord, CreditReview
 from jjadmin.models.misc import AuditLog, BatchChange, Complaint, ImportBatch, Notice
 from jjadmin.models.org import Account, AuthToken, District, School, Sequence, VerificationCode
-from jjadmin.models.teacher import Principal, Teacher, TeacherChange, Transfer
+from jjadmin.models.special_training import SpecialTrainingApplication, SpecialTrainingReview
+from jjadmin.models.teacher import (
+    Principal,
+    SchoolAdmin,
+    Teacher,
+    TeacherChange,
+    Transfer,
+)
 
 __all__ = [
     "AbilityAssessment",
@@ -38,7 +45,10 @@ __all__ = [
     "Period",
     "Principal",
     "School",
+    "SchoolAdmin",
     "Sequence",
+    "SpecialTrainingApplication",
+    "SpecialTrainingReview",
     "SpecialUser",
     "TZDateTime",
     "Teacher",

@@ -174,3 +174,49 @@ class _Found:
     def __init__(self, id_: int, district_code: str) -> None:
         self.id = id_
         self.district_code = district_code
+
+
+# 专项培训 (seed: "承担项目的培训机构"): the projects whose applications a role reviews at the
+# project's end — an institution's courses it charges for (收费单位, as SCOPE) or declared
+# (申报单位). A row matches when any limit of the actor's role matches.
+PROJECTS: dict[str, tuple[Limit, ...]] = {
+    "institution": (
+        Limit("course", "charging_unit", "institution", "institution"),
+        Limit("course", "declarer", "institution", "institution"),
+    ),
+}
+
+
+def _project_rules(actor: Actor) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for limit in PROJECTS.get(scope_role(actor), ()):
+        value = limit_value(actor, limit)
+        if value is not None and value != "":
+            found.append((limit.column, value))
+    return found
+
+
+class ProjectLike(Protocol):
+    @property
+    def charging_unit(self) -> Any: ...
+
+    @property
+    def declarer(self) -> Any: ...
+
+
+def project_in_scope(actor: Actor, course: ProjectLike) -> bool:
+    """Whether the actor undertakes the 专项 project `course` (PROJECTS)."""
+    return any(getattr(course, column) == value for column, value in _project_rules(actor))
+
+
+def project_scope_sql(actor: Actor, alias: str) -> tuple[str, dict[str, Any]]:
+    """A WHERE condition on the course table aliased `alias`: the projects the actor
+    undertakes (PROJECTS), with its parameters."""
+    rules = _project_rules(actor)
+    if not rules:
+        return "1 = 0", {}
+    params = {f"scope_project{i}": value for i, (_, value) in enumerate(rules)}
+    where = " OR ".join(
+        f"{alias}.{column} = :scope_project{i}" for i, (column, _) in enumerate(rules)
+    )
+    return f"({where})", params
