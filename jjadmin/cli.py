@@ -24,6 +24,7 @@ COMMANDS = [
     ("period", "period", "期数管理"),
     ("course", "course", "课程管理"),
     ("enroll", "enroll", "选课管理"),
+    ("special_training", "special-training", "专项培训（报名与审核）"),
     ("me", "me", "学员个人平台"),
     ("audit", "audit", "审计日志"),
     ("batch", "batch", "导入批次"),

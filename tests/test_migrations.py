@@ -83,3 +83,75 @@ def test_upgrading_a_0001_database_drops_the_teacher_name_index(tmp_path: Path) 
         assert _diffs(engine) == []
     finally:
         engine.dispose()
+
+
+_POPULATE_0002 = [
+    "INSERT INTO district (code, name) VALUES ('440104', '越秀区')",
+    "INSERT INTO school (id, code, name, district_code, school_type, seal_name, town, nature,"
+    " head_name, head_mobile, version, created_at, updated_at) VALUES (1, '4401040001', '甲校',"
+    " '440104', '小学', '甲校', '某街', '公办', '校长', '13800138000', 1, :t, :t)",
+    "INSERT INTO teacher (id, learner_no, name, id_number, gender, birth_date, mobile,"
+    " school_id, stage, subject, status, review_state, version, created_at, updated_at) VALUES"
+    " (1, '44012600000001', '张三', '110101199003074514', '男', '1990-03-07', '13800138001', 1,"
+    " '小学', '数学', '在职', 'normal', 1, :t, :t)",
+    "INSERT INTO account (id, username, role, name, disabled, failed_logins, created_at)"
+    " VALUES (1, 'admin', 'city', '某人', false, 0, :t)",
+    "INSERT INTO account (id, username, role, name, disabled, failed_logins, teacher_id,"
+    " school_id, created_at) VALUES (2, '44012600000001', 'teacher', '张三', false, 0, 1, 1, :t)",
+    "INSERT INTO auth_token (token_hash, account_id, kind, created_at, expires_at, revoked)"
+    " VALUES ('h', 1, 'session', :t, :t, false)",
+    "INSERT INTO period (code, select_from, select_to, pay_by, created_by, created_at)"
+    " VALUES ('2601', :t, :t, :t, 1, :t)",
+    "INSERT INTO course (id, period, code, name, level, course_type, hour_type, hours, fee,"
+    " material_fee, charging_unit, enrolled, status, approval, version, created_at, updated_at)"
+    " VALUES (1, '2601', 'C1', '课', '全员培训', '面授', '专业科目', 24, 100, 0, '中心', 1,"
+    " '上线', 'approved', 1, :t, :t)",
+    "INSERT INTO enrollment (period, course_id, teacher_id, school_id, state, paid, source,"
+    " created_by, created_at) VALUES ('2601', 1, 1, 1, 'active', false, 'admin', 1, :t)",
+    "INSERT INTO audit_log (at, actor_id, actor, action, target_type, target) VALUES"
+    " (:t, 1, 'admin', 'x', 'account', 'admin')",
+]
+
+
+def _upgrade_a_populated_first_release(engine: Engine) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from jjadmin.db import migrations_config
+
+    command.upgrade(migrations_config(engine), "0002")
+    with engine.begin() as conn:
+        for sql in _POPULATE_0002:
+            conn.execute(text(sql), {"t": "2026-03-01 00:00:00"})
+    tables = ("school", "teacher", "account", "auth_token", "course", "enrollment", "audit_log")
+    with engine.connect() as conn:
+        before = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
+    assert migrate(engine) == ("0002", head_revision(engine))
+    assert _diffs(engine) == []
+    with engine.connect() as conn:
+        after = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables}
+        assert after == before  # every row kept
+        if engine.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
+
+
+def test_a_populated_database_of_the_first_release_upgrades_to_head_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}", create=True)
+    try:
+        _upgrade_a_populated_first_release(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_populated_database_of_the_first_release_upgrades_to_head_on_postgresql() -> None:
+    url = create_pg_database("jjold")
+    engine = make_engine(url)
+    try:
+        _upgrade_a_populated_first_release(engine)
+    finally:
+        engine.dispose()
+        drop_pg_database(url)

@@ -89,6 +89,7 @@ def whoami(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             Col("school_code", "学校代码"),
             Col("institution", "培训机构"),
             Col("principal", "校长授权"),
+            Col("school_admin", "学校管理员授权"),
             Col("verified_until", "短信验证有效至"),
             Col("must_change_password", "须修改密码"),
         ],

@@ -29,27 +29,36 @@ def me_show(
     render_detail(out, detail, title="个人信息")
 
 
-@app.command("update", epilog="示例: jjadmin me update --mobile 13800138000")
+@app.command(
+    "update",
+    epilog="示例: jjadmin me update --mobile 13800138000 --email a@b.cn；"
+    "jjadmin me update --stage 初中 --subject 数学",
+)
 def me_update(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Option("--name", help="姓名（需学校先“重新更新”）")] = None,
-    id_number: Annotated[
-        str | None, typer.Option("--id-number", help="身份证号（需学校先“重新更新”）")
+    mobile: Annotated[str | None, typer.Option("--mobile", help="手机号（直接修改）")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="电子邮箱（直接修改）")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="通讯地址（直接修改）")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="任教学段（提交审核）")] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="任教学科（提交审核）")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="职称（提交审核）")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="姓名（须学校先“重新更新”，提交审核）")
     ] = None,
-    mobile: Annotated[str | None, typer.Option("--mobile", help="手机号")] = None,
-    email: Annotated[str | None, typer.Option("--email", help="电子邮箱")] = None,
-    address: Annotated[str | None, typer.Option("--address", help="通讯地址")] = None,
-    title: Annotated[str | None, typer.Option("--title", help="职称")] = None,
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="身份证号（须学校先“重新更新”，提交审核）")
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
     ] = False,
 ) -> None:
-    """信息更新：提交本人信息的修改，由学校管理员审核（已提交未审核）。
+    """信息更新：手机号、电子邮箱、通讯地址直接修改；任教学段、任教学科、职称提交学校管理员审核。
 
     姓名和身份证号须学校继续教育管理员先执行“重新更新”（jjadmin teacher reopen）才能修改。
     """
     from jjadmin.commands._context import output, service_context
     from jjadmin.services import teachers
+    from jjadmin.services.teachers.views import LABELS
 
     out = output(ctx, as_json=as_json)
     r = teachers.update_my_info(
@@ -60,10 +69,22 @@ def me_update(
         email=email,
         address=address,
         title=title,
+        stage=stage,
+        subject=subject,
     )
+    parts = []
+    if r.applied:
+        parts.append("已修改" + "、".join(LABELS[k] for k in r.applied))
+    if r.submitted:
+        parts.append(
+            f"已提交{'、'.join(LABELS[k] for k in r.submitted)}的修改（第 {r.round} 轮），"
+            "等待学校管理员审核"
+        )
     out.result(
-        f"已提交信息修改（第 {r.round} 轮），等待学校管理员审核",
+        "；".join(parts) or "信息没有变化",
         learner_no=r.learner_no,
+        applied=r.applied,
+        submitted=r.submitted,
         round=r.round,
         review_state=r.review_state,
     )
@@ -153,7 +174,8 @@ def me_enroll(
         bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
     ] = False,
 ) -> None:
-    """自主选课（仅在选课时间内；“能力提升工程”课程只能在这里由本人选）。"""
+    """自主选课（仅在选课时间内；“能力提升工程”课程只能在这里由本人选；校本培训由学校报读，
+    专项培训须报名：jjadmin me apply）。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands.enroll import render_enroll_report
     from jjadmin.services import enrollment as enrollments
@@ -161,6 +183,31 @@ def me_enroll(
     out = output(ctx, as_json=as_json)
     report = enrollments.enroll_self(service_context(ctx), course_codes=courses, period=period)
     render_enroll_report(out, report, title="选课")
+
+
+@app.command("apply", epilog="示例: jjadmin me apply ZX2601 --note 已具备参训条件")
+def me_apply(
+    ctx: typer.Context,
+    course: Annotated[str, typer.Argument(help="专项培训项目的课程编号")],
+    period: Annotated[
+        str | None, typer.Option("--period", help="期数（同一编号有多期项目时）")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="报名说明")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """报名专项培训：经本校校长（或学校管理员）、区培训管理员、承担项目的培训机构依次审核通过后
+    获得培训资格。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.special_training import render_applied
+    from jjadmin.services import special_training
+
+    out = output(ctx, as_json=as_json)
+    view = special_training.apply_for_training(
+        service_context(ctx), course=course, period=period, note=note
+    )
+    render_applied(out, view)
 
 
 @app.command("drop", epilog="示例: jjadmin me drop C2601001")

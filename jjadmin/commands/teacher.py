@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 app = typer.Typer(help="教师管理", no_args_is_help=True)
 principal_app = typer.Typer(help="校长授权（一个学校一位校长）", no_args_is_help=True)
 app.add_typer(principal_app, name="principal")
+admin_app = typer.Typer(
+    help="授权：本校多位教师为学校继续教育管理员，共同分担管理工作", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
 
 LearnerArg = Annotated[str, typer.Argument(help="继续教育学号（14 位）")]
 StatusOpt = Annotated[str | None, typer.Option("--status", help="在岗状态：在职|离职|退休")]
@@ -93,6 +97,7 @@ LIST_COLUMNS = [
     Col("is_special", "特殊用户"),
     Col("locked", "锁定"),
     Col("is_principal", "校长"),
+    Col("is_school_admin", "学校管理员"),
 ]
 SHOW_FIELDS = [
     Col("learner_no", "学号"),
@@ -114,6 +119,7 @@ SHOW_FIELDS = [
     Col("is_special", "特殊用户"),
     Col("locked", "账号锁定"),
     Col("is_principal", "校长"),
+    Col("is_school_admin", "学校管理员（授权）"),
     Col("updated_at", "更新时间"),
 ]
 ROUND_COLUMNS = [
@@ -146,6 +152,7 @@ def _filters(
     special: bool,
     locked: bool,
     principal: bool = False,
+    school_admin: bool = False,
     name: str | None = None,
 ) -> TeacherFilter:
     from jjadmin.services.teachers.views import TeacherFilter
@@ -158,6 +165,7 @@ def _filters(
         special=special,
         locked=locked,
         principal=principal,
+        school_admin=school_admin,
         name=name,
     )
 
@@ -326,6 +334,9 @@ def teacher_list(
     special: SpecialOpt = False,
     locked: LockedOpt = False,
     principal: Annotated[bool, typer.Option("--principal", help="只看校长")] = False,
+    school_admin: Annotated[
+        bool, typer.Option("--school-admin", help="只看授权的学校继续教育管理员")
+    ] = False,
     name: Annotated[str | None, typer.Option("--name", help="姓名包含")] = None,
     limit: LimitOpt = 1000,
     offset: OffsetOpt = 0,
@@ -346,6 +357,7 @@ def teacher_list(
             special=special,
             locked=locked,
             principal=principal,
+            school_admin=school_admin,
             name=name,
         ),
         limit=limit,
@@ -415,6 +427,8 @@ def teacher_archive(
     result = teachers.archive_teachers(service_context(ctx), learner_nos, status)
     for no in result.principals_revoked:
         out.warn(f"学号 {no} 已归档为{result.status}，其校长授权已取消")
+    for no in result.admins_revoked:
+        out.warn(f"学号 {no} 已归档为{result.status}，其学校继续教育管理员授权已取消")
     out.result(
         f"已归档 {len(result.changed)} 名教师为{result.status}"
         + (f"（{len(result.unchanged)} 名原已是{result.status}）" if result.unchanged else ""),
@@ -423,6 +437,7 @@ def teacher_archive(
         unchanged=len(result.unchanged),
         learner_nos=result.changed,
         principals_revoked=result.principals_revoked,
+        admins_revoked=result.admins_revoked,
     )
 
 
@@ -533,6 +548,39 @@ def teacher_principal_revoke(
     code = teachers.revoke_principal(service_context(ctx), learner_no)
     out.result(
         f"已取消学号 {learner_no} 在学校 {code} 的校长授权",
+        learner_no=learner_no,
+        school_code=code,
+    )
+
+
+@admin_app.command("grant", epilog="示例: jjadmin teacher admin grant 44012600000001")
+def teacher_admin_grant(
+    ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
+) -> None:
+    """授权本校教师为学校继续教育管理员（可授权多位，与校长共同分担管理工作）；该教师的账号
+    同时可作为本校管理员使用，调离或归档为离职/退休时授权自动取消。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import teachers
+
+    code = teachers.grant_school_admin(service_context(ctx), learner_no)
+    out.result(
+        f"已授权学号 {learner_no} 为学校 {code} 的学校继续教育管理员",
+        learner_no=learner_no,
+        school_code=code,
+    )
+
+
+@admin_app.command("revoke", epilog="示例: jjadmin teacher admin revoke 44012600000001")
+def teacher_admin_revoke(
+    ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
+) -> None:
+    """取消教师的学校继续教育管理员授权。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services import teachers
+
+    code = teachers.revoke_school_admin(service_context(ctx), learner_no)
+    out.result(
+        f"已取消学号 {learner_no} 在学校 {code} 的学校继续教育管理员授权",
         learner_no=learner_no,
         school_code=code,
     )

@@ -21,7 +21,14 @@ from jjadmin.models.org import (
     Sequence,
     VerificationCode,
 )
-from jjadmin.models.teacher import Principal, Teacher, TeacherChange, Transfer
+from jjadmin.models.special_training import SpecialTrainingApplication, SpecialTrainingReview
+from jjadmin.models.teacher import (
+    Principal,
+    SchoolAdmin,
+    Teacher,
+    TeacherChange,
+    Transfer,
+)
 
 __all__ = [
     "AbilityAssessment",
@@ -47,7 +54,10 @@ __all__ = [
     "Period",
     "Principal",
     "School",
+    "SchoolAdmin",
     "Sequence",
+    "SpecialTrainingApplication",
+    "SpecialTrainingReview",
     "SpecialUser",
     "TZDateTime",
     "Teacher",

@@ -87,3 +87,15 @@ class Transfer(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="account.id")
     decided_at: datetime | None = Field(default=None, sa_type=TZDateTime)
     batch_id: int | None = Field(default=None, index=True)
+
+
+class SchoolAdmin(SQLModel, table=True):
+    """授权 (seed 基础信息管理 (3)): a teacher a school made one of its school admins, besides
+    the one principal; one school per teacher, as many teachers per school as it wants."""
+
+    __tablename__ = "school_admin"
+
+    teacher_id: int = Field(foreign_key="teacher.id", primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    granted_by: int | None = Field(default=None, foreign_key="account.id")
+    granted_at: datetime = Field(sa_type=TZDateTime)

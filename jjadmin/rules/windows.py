@@ -28,6 +28,7 @@ __all__ = [
     "parse_window_time",
     "payment_closed",
     "period_state",
+    "school_based_enrollment_open",
     "state_label",
 ]
 
@@ -146,6 +147,14 @@ def declaration_deadline(period_code: str) -> datetime:
 
 def declarations_open(period_code: str, now: datetime) -> bool:
     """True until the declaration/review deadline of the period's year has passed."""
+    return now <= declaration_deadline(period_code)
+
+
+def school_based_enrollment_open(period_code: str, now: datetime) -> bool:
+    """校本培训 enrollment (招生录取) is not bound to the selection window: the school enrolls
+    its teachers in an approved course until 12-31 23:59:59 of the course's year (seed:
+    校本培训管理 — "经批复同意的学校，必须……对本校教师进行招生录取，才能承认学时"; SPEC §6
+    Enroll)."""
     return now <= declaration_deadline(period_code)
 
 

@@ -56,8 +56,11 @@ class Actor:
     teacher_id: int | None = None
     token_id: int | None = None
     verified_until: datetime | None = None
+    # the school a teacher's login also administers — as its 校长 (principal) or as one of
+    # the teachers it authorised (授权, school_admin); `admin_grant` says which
     principal_school_id: int | None = None
     must_change_password: bool = False
+    admin_grant: str | None = None  # "principal" | "school_admin"
 
     def has_role(self, *roles: str) -> bool:
         if self.role in roles:
@@ -66,7 +69,8 @@ class Actor:
 
     @property
     def acting_school_id(self) -> int | None:
-        """The school a school admin (or a principal acting as one) administers."""
+        """The school a school admin (or a principal or authorised teacher acting as one)
+        administers."""
         if self.role == "school":
             return self.school_id
         return self.principal_school_id
@@ -119,7 +123,8 @@ SELECT t.id, t.revoked, t.expires_at, t.verified_until,
        a.id, a.username, a.role, a.name, a.disabled, a.locked_at, a.district_code,
        a.school_id, a.institution, a.teacher_id, s.code,
        (SELECT p.school_id FROM principal p WHERE p.teacher_id = a.teacher_id),
-       te.school_id, ts.code, a.must_change_password
+       te.school_id, ts.code, a.must_change_password,
+       (SELECT g.school_id FROM school_admin g WHERE g.teacher_id = a.teacher_id)
 FROM auth_token t
 JOIN account a ON a.id = t.account_id
 LEFT JOIN school s ON s.id = a.school_id
@@ -146,6 +151,7 @@ def resolve_actor(ctx: ServiceContext, *, password_change: bool = False) -> Acto
     disabled, locked_at, district_code, school_id, institution, teacher_id = row[8:14]
     school_code, principal_school, teacher_school, teacher_school_code = row[14:18]
     must_change = bool(row[18])
+    granted_school = row[19]
     if bool(disabled):  # before the token's own state: `account disable` revokes the tokens
         raise NotAuthenticated("账号已停用", hint="请联系上级管理员")
     expires = as_utc(expires_at)
@@ -158,6 +164,9 @@ def resolve_actor(ctx: ServiceContext, *, password_change: bool = False) -> Acto
             "须先修改密码（首次登录或密码已被重置）", hint=password_change_hint(role)
         )
     if teacher_id is not None:
+        grant = "principal" if principal_school is not None else None
+        if grant is None and granted_school is not None:
+            grant = "school_admin"
         return Actor(
             account_id,
             username,
@@ -168,8 +177,9 @@ def resolve_actor(ctx: ServiceContext, *, password_change: bool = False) -> Acto
             teacher_id=teacher_id,
             token_id=token_id,
             verified_until=as_utc(verified_until),
-            principal_school_id=principal_school,
+            principal_school_id=principal_school if grant == "principal" else granted_school,
             must_change_password=must_change,
+            admin_grant=grant,
         )
     return Actor(
         account_id,

@@ -36,6 +36,7 @@ class WhoAmI:
     school_code: str | None
     institution: str | None
     principal: bool
+    school_admin: bool  # a teacher authorised as the school's admin (授权)
     verified_until: datetime | None
     must_change_password: bool
 
@@ -58,7 +59,8 @@ def whoami(ctx: ServiceContext) -> WhoAmI:
         a.district_code,
         a.school_code,
         a.institution,
-        a.principal_school_id is not None,
+        a.principal_school_id is not None and a.admin_grant != "school_admin",
+        a.admin_grant == "school_admin",
         verified,
         a.must_change_password,
     )

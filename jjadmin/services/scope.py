@@ -68,9 +68,10 @@ def unit_clause(actor: Actor, table: str, *, visible: bool = False) -> ColumnEle
         for reach in TABLES[table].reach:
             if scope_role(actor) in reach.roles:
                 source = metadata.tables[reach.table]
+                on = t.c[reach.on] if reach.on else pk
                 found = or_(
                     found,
-                    pk.in_(
+                    on.in_(
                         select(source.c[reach.column]).where(
                             _owned(source, limit, value, frozenset())
                         )
@@ -94,10 +95,12 @@ def _owned(t: Table, limit: Limit, value: Any, seen: frozenset[str]) -> ColumnEl
         parent = metadata.tables[link.to]
         parent_pk = list(parent.primary_key.columns)[0]
         if link.to == limit.table:
-            if limit.column == parent_pk.name:
+            roots = link.via or (limit.column,)
+            if roots == (parent_pk.name,):
                 terms.append(column == value)
             else:
-                terms.append(column.in_(select(parent_pk).where(parent.c[limit.column] == value)))
+                match = or_(*(parent.c[c] == value for c in roots))
+                terms.append(column.in_(select(parent_pk).where(match)))
             continue
         parent_rule = TABLES.get(link.to)
         if parent_rule is None or parent_rule.kind != UNIT:

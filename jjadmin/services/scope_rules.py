@@ -176,6 +176,52 @@ class _Found:
         self.district_code = district_code
 
 
+# 专项培训 (seed: "承担项目的培训机构"): the projects whose applications a role reviews at the
+# project's end — an institution's courses it charges for (收费单位, as SCOPE) or declared
+# (申报单位). A row matches when any limit of the actor's role matches.
+PROJECTS: dict[str, tuple[Limit, ...]] = {
+    "institution": (
+        Limit("course", "charging_unit", "institution", "institution"),
+        Limit("course", "declarer", "institution", "institution"),
+    ),
+}
+
+
+def _project_rules(actor: Actor) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for limit in PROJECTS.get(scope_role(actor), ()):
+        value = limit_value(actor, limit)
+        if value is not None and value != "":
+            found.append((limit.column, value))
+    return found
+
+
+class ProjectLike(Protocol):
+    @property
+    def charging_unit(self) -> Any: ...
+
+    @property
+    def declarer(self) -> Any: ...
+
+
+def project_in_scope(actor: Actor, course: ProjectLike) -> bool:
+    """Whether the actor undertakes the 专项 project `course` (PROJECTS)."""
+    return any(getattr(course, column) == value for column, value in _project_rules(actor))
+
+
+def project_scope_sql(actor: Actor, alias: str) -> tuple[str, dict[str, Any]]:
+    """A WHERE condition on the course table aliased `alias`: the projects the actor
+    undertakes (PROJECTS), with its parameters."""
+    rules = _project_rules(actor)
+    if not rules:
+        return "1 = 0", {}
+    params = {f"scope_project{i}": value for i, (_, value) in enumerate(rules)}
+    where = " OR ".join(
+        f"{alias}.{column} = :scope_project{i}" for i, (column, _) in enumerate(rules)
+    )
+    return f"({where})", params
+
+
 # ---------------------------------------------------------------------------------------------
 # The same rule, table by table: how a row of each table reaches a unit. The services use
 # school_in_scope / course_in_scope on the unit a row leads to; a city's PostgreSQL turns these
@@ -193,17 +239,24 @@ class Link:
     column: str
     to: str | None = None
     value: str | None = None
+    # for a foreign key to a root table of SCOPE: the root's columns the actor's value may
+    # match (default: the limit's own column) — an institution's 专项 projects are the
+    # courses it charges for or declared (PROJECTS)
+    via: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Reach:
     """Rows are also *visible* (never writable) to `roles` when a row of `table` that is in
     their scope references them through `column` (a receiving school sees the teacher it asked
-    for; an institution the teachers enrolled in its courses)."""
+    for; an institution the teachers enrolled in its courses). `on`: the column of this table
+    `column` matches (default its primary key) — an institution reviewing a 专项 application
+    sees the applicant's special-user flags (special_user.teacher_id)."""
 
     table: str
     column: str
     roles: tuple[str, ...]
+    on: str | None = None
 
 
 UNIT = "unit"  # rows belong to units: read and written within scope
@@ -277,9 +330,14 @@ def holds(column: str, attribute: str | None = None) -> Link:
     return Link(column, value=attribute or column)
 
 
+# An institution's 专项 projects: the courses it charges for or declared (PROJECTS).
+PROJECT_LINK = Link(
+    "course_id", to="course", via=tuple(limit.column for limit in PROJECTS["institution"])
+)
+
 # Roles that add teachers (and so draw 学号 from the city-wide counter).
 TEACHER_WRITERS = ("city", "district", "school", "system")
-ENROLLING = ("district", "school")
+ENROLLING = ("district", "school", "institution")  # the last 专项 approval enrolls
 
 TABLES: dict[str, TableRule] = {
     # the directory (学校, 区) and the catalogue (期数, 课程): every operator reads them
@@ -305,11 +363,16 @@ TABLES: dict[str, TableRule] = {
         reach=(
             Reach("transfer", "teacher_id", ("district", "school")),
             Reach("enrollment", "teacher_id", ("institution",)),
+            Reach("special_training_application", "teacher_id", ("institution",)),
         ),
     ),
     "teacher_change": unit(to("teacher")),
     "principal": unit(to("school")),
     "transfer": unit(to("school", "from_school_id"), to("school", "to_school_id")),
+    "school_admin": unit(to("school")),
+    # 专项培训: the applicant's school, and the project's institution (PROJECTS)
+    "special_training_application": unit(to("school"), PROJECT_LINK),
+    "special_training_review": unit(to("school"), PROJECT_LINK),
     "enrollment": unit(to("school"), to("course"), system="SU"),
     "grade": unit(to("enrollment")),
     "ability_assessment": unit(to("teacher")),
@@ -323,7 +386,13 @@ TABLES: dict[str, TableRule] = {
     "complaint": unit(to("school")),
     "bill": unit(to("school"), holds("charging_unit", "institution"), system="SIU"),
     "payment": unit(to("bill")),
-    "special_user": unit(to("teacher"), system="SIU"),
+    "special_user": unit(
+        to("teacher"),
+        reach=(
+            Reach("special_training_application", "teacher_id", ("institution",), "teacher_id"),
+        ),
+        system="SIU",
+    ),
     "audit_log": unit(to("account", "actor_id"), commands="SI", system="SI"),
     "import_batch": unit(to("account", "actor_id"), commands="SIU", system="SIU"),
     "batch_change": unit(to("import_batch", "batch_id"), commands="SI", system="SI"),
@@ -341,5 +410,8 @@ NOT_LINKS: dict[str, tuple[str, ...]] = {
     "complaint": ("teacher_id",),  # handled by the school at filing time (school_id)
     "enrollment": ("teacher_id", "bill_id"),  # the school at enrollment time; the paying bill
     "principal": ("teacher_id",),  # a grant of its school (school_id)
+    "school_admin": ("teacher_id",),  # a grant of its school (school_id)
+    # the applicant's school when applying; the enrollment its approval made
+    "special_training_application": ("teacher_id", "enrollment_id"),
     "transfer": ("teacher_id",),  # both schools' (from_school_id, to_school_id)
 }

@@ -21,9 +21,10 @@ from jjadmin.db import (
     migrate,
     sqlite_path,
 )
-from jjadmin.errors import Conflict, InputRejected, NotFound
+from jjadmin.errors import Conflict, InputRejected, NotFound, PermissionDenied
+from jjadmin.rawdb import as_utc
 from jjadmin.services import accounts
-from jjadmin.services.context import BOOTSTRAP, ServiceContext
+from jjadmin.services.context import BOOTSTRAP, Actor, ServiceContext, not_logged_in, token_digest
 from jjadmin.services.dbroles.sync import SyncReport, roles_enabled, sync_roles
 
 
@@ -87,13 +88,49 @@ def ensure_initialised(ctx: ServiceContext) -> None:
         raise mapped from exc
 
 
+# Who may upgrade, read with the columns of the first schema only: a database made by an older
+# version must be upgradable by the version that knows the new columns.
+_UPGRADER_SQL = """
+SELECT a.username, a.role, a.disabled, a.locked_at, t.revoked, t.expires_at
+FROM auth_token t JOIN account a ON a.id = t.account_id
+WHERE t.token_hash = :digest
+"""
+
+
 def upgrade_database(ctx: ServiceContext) -> UpgradeResult:
-    """Migrate to head; on a city's PostgreSQL with login roles, sync the roles and the
-    row-level security policies too (a new table is covered before anyone uses it)."""
-    actor = ctx.require("city", "system", action="升级数据库")
+    """Upgrade the schema to head (a city or system account); on a city's PostgreSQL with
+    login roles, sync the roles and the row-level security policies too (a new table is
+    covered before anyone uses it).
+
+    Raises NotAuthenticated / PermissionDenied (3).
+    """
+    actor: Actor | None = None
+    if current_revision(ctx.engine) == head_revision(ctx.engine):
+        actor = ctx.require("city", "system", action="升级数据库")
+    else:
+        _require_upgrader(ctx)
     before, head = _migrate(ctx)
-    roles = sync_roles(ctx, actor=actor) if roles_enabled(ctx) else None
-    return UpgradeResult(head, before, roles)
+    if not roles_enabled(ctx):
+        return UpgradeResult(head, before)
+    return UpgradeResult(head, before, sync_roles(ctx, actor=actor or ctx.actor))
+
+
+def _require_upgrader(ctx: ServiceContext) -> None:
+    """`ctx.require("city", "system")` on a schema older than this version's."""
+    if not ctx.credentials:
+        raise not_logged_in()
+    with ctx.engine.connect() as conn:
+        row = conn.execute(text(_UPGRADER_SQL), {"digest": token_digest(ctx.credentials)}).first()
+    if row is None:
+        raise not_logged_in()
+    username, role, disabled, locked_at, revoked, expires_at = row
+    expires = as_utc(expires_at)
+    if disabled or locked_at is not None or revoked or expires is None or expires <= ctx.now:
+        raise not_logged_in()
+    if role not in ("city", "system"):
+        raise PermissionDenied(
+            f"当前账号 {username} 无权升级数据库", hint="需要市级培训中心管理员或自动化账号"
+        )
 
 
 def check_database(ctx: ServiceContext) -> CheckResult:

@@ -111,6 +111,49 @@ def test_db_upgrade_needs_a_city_admin(cli: Cli) -> None:
     assert "无权" in cli.run("db", "upgrade", code=3).stderr
 
 
+def test_a_database_made_by_the_first_release_is_upgraded_by_its_city_admin(
+    bare: Cli, tmp_path: Path
+) -> None:
+    """The actor is read with the first schema's columns while the schema is behind: a column
+    added since (e.g. account.must_change_password) cannot stop the upgrade that adds it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from jjadmin.db import migrations_config
+    from jjadmin.services.context import token_digest
+
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}", create=True)
+    command.upgrade(migrations_config(engine), "0002")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO district (code, name) VALUES ('440104', '越秀区')"))
+        for n, role in ((1, "city"), (2, "district")):
+            conn.execute(
+                text(
+                    "INSERT INTO account (id, username, role, name, disabled, failed_logins,"
+                    " district_code, created_at) VALUES (:id, :u, :r, '某人', 0, 0, :d,"
+                    " '2026-03-01 00:00:00')"
+                ),
+                {"id": n, "u": f"old{role}", "r": role, "d": "440104" if n == 2 else None},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO auth_token (token_hash, account_id, kind, created_at, expires_at,"
+                    " revoked) VALUES (:h, :a, 'session', '2026-03-01 00:00:00',"
+                    " '2026-12-31 00:00:00', 0)"
+                ),
+                {"h": token_digest(f"tok-{role}"), "a": n},
+            )
+    engine.dispose()
+    url = f"sqlite:///{path}"
+    refused = bare.run("--db", url, "db", "upgrade", code=3, env={"JJADMIN_TOKEN": "tok-district"})
+    assert "无权升级数据库" in refused.stderr
+    bare.run("--db", url, "db", "upgrade", code=3, env={"JJADMIN_TOKEN": "nonsense"})
+    result = bare.run("--db", url, "db", "upgrade", "--json", env={"JJADMIN_TOKEN": "tok-city"})
+    doc = json.loads(result.stdout)
+    assert doc["previous"] == "0002" and doc["revision"] == head_revision(make_engine(url))
+
+
 def test_db_check_fails_on_an_old_schema(cli: Cli) -> None:
     with sqlite3.connect(cli.tmp / "jj.db") as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0000'")

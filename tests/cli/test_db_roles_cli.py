@@ -16,7 +16,15 @@ from sqlalchemy import Engine
 from jjadmin.importers.teacher import TEACHER_HEADERS
 from tests.conftest import Cli, Outbox
 from tests.factories import id_number
-from tests.pgcity import PASSWORD, TEACHERS, City, CityDatabase, seeded_city
+from tests.pgcity import (
+    INSTITUTION_A,
+    INSTITUTION_B,
+    PASSWORD,
+    TEACHERS,
+    City,
+    CityDatabase,
+    seeded_city,
+)
 
 NOW = "2026-03-15T10:00:00+08:00"
 
@@ -292,3 +300,41 @@ def test_a_receiving_school_asks_for_another_districts_teacher_through_its_role(
             "SELECT count(*) FROM enrollment WHERE teacher_id = %s", (c.teachers["t4"],)
         )
         assert mine.fetchone() == (0,)
+
+
+@pytest.mark.postgres
+def test_a_special_training_application_passes_three_roles_each_through_its_own_login(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    """The school applies for its teacher, the district and the project's institution review
+    — each connected as its own role — and the last approval enrolls the teacher."""
+    c, _ = city
+    with c.superuser() as su:
+        su.execute(
+            "INSERT INTO course (period, code, name, level, course_type, hour_type, hours, fee,"
+            " material_fee, charging_unit, declarer, enrolled, status, approval, version,"
+            " created_at, updated_at) VALUES ('2601', 'ZX01', '专项', '专项培训', '面授',"
+            " '专业科目', 24, 0, 0, %s, %s, 0, '上线', 'approved', 1, now(), now())",
+            (INSTITUTION_B, INSTITUTION_A),  # charged by 乙, declared by 甲 (the project's)
+        )
+    school = _as(bare, c.role_url("s_yx1"), "s_yx1")
+    applied = school("special-training", "apply", "ZX01", "--teacher", TEACHERS["t2"][1])
+    assert isinstance(applied, dict)
+    app_id = str(applied["id"])
+    school("special-training", "review", app_id, "--approve")
+    district = _as(bare, c.role_url("yx"), "yx")
+    district("special-training", "review", app_id, "--approve")
+    project = _as(bare, c.role_url("ib"), "ib")  # the charging unit
+    listed = project("special-training", "list")
+    assert isinstance(listed, dict) and [i["id"] for i in listed["items"]] == [int(app_id)]
+    done = project("special-training", "review", app_id, "--approve")
+    assert isinstance(done, dict) and done["state"] == "已通过"
+    with c.connect("ia") as conn:  # the declarer sees the project's applications too
+        assert conn.execute("SELECT count(*) FROM special_training_application").fetchone() == (1,)
+    with c.connect("s_yx1") as conn:
+        enrolled = conn.execute(
+            "SELECT count(*) FROM enrollment e JOIN course c ON c.id = e.course_id"
+            " WHERE c.code = 'ZX01' AND e.teacher_id = %s",
+            (c.teachers["t2"],),
+        )
+        assert enrolled.fetchone() == (1,)

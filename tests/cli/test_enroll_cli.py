@@ -38,6 +38,7 @@ def data(cli: Cli) -> Data:
         make_course(s, p, "C001", capacity=3)
         make_course(s, p, "C002", fee=6000, material_fee=1000)
         make_course(s, p, "AB01", level="提升工程")
+        make_course(s, p, "XB01", level="校本培训", school=a)
         s.commit()
         result = Data([t.learner_no for t in ts], [t.name for t in ts], nb.learner_no)
     engine.dispose()
@@ -392,7 +393,10 @@ def test_exporting_the_list_needs_verification(cli: Cli, data: Data, tmp_path: P
     add_course(cli, "C002", ",".join(data.learners))
     out = tmp_path / "选课.xlsx"
     result = cli.run("enroll", "list", "--period", "2601", "--out", str(out), code=3)
-    assert "短信验证" in result.stderr and not out.exists()
+    assert "短信验证" in result.stderr and "jjadmin verify send" in result.stderr
+    assert not out.exists()
+    screen = cli.json("enroll", "list", "--period", "2601")  # the screen list needs none
+    assert screen["total"] == 4
     cli.verify()
     doc = cli.json("enroll", "list", "--period", "2601", "--out", str(out))
     assert doc["rows"] == 4
@@ -485,3 +489,26 @@ def test_the_lean_enroll_reader_reports_a_missing_column(tmp_path: Path) -> None
     table = read_enroll_table(path, max_rows=100)
     assert [i.message for i in table.schema_issues] == ["缺少必填列“课程编号”"]
     assert table.rows == []
+
+
+def test_校本培训_the_school_enrolls_its_teachers_after_the_window(cli: Cli, data: Data) -> None:
+    cli.set_now("2026-06-18T10:00:00+08:00")
+    as_school(cli)
+    closed = add_course(cli, "C001", data.learners[0], code=5)
+    assert closed["error"]["code"] == "window-closed"
+    doc = add_course(cli, "XB01", ",".join(data.learners[:2]))
+    assert doc["created"] == 2
+    cli.set_now("2027-01-02T10:00:00+08:00")
+    as_school(cli)  # the session of June has expired
+    late = cli.run(
+        "enroll",
+        "add",
+        "--period",
+        "2601",
+        "--course",
+        "XB01",
+        "--teachers",
+        data.learners[2],
+        code=5,
+    )
+    assert "2026-12-31" in late.stderr

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 
 from jjadmin.db import make_engine, session_factory
+from jjadmin.models import AbilityConfig
 from tests.conftest import TEACHER_PASSWORD, Cli
-from tests.factories import make_school, make_teacher
+from tests.factories import NOW, make_school, make_teacher
 from tests.helpers_courses import make_course, make_period
 
 AFTER_WINDOW = "2026-04-02T10:00:00+08:00"
@@ -65,7 +66,16 @@ def test_me_courses_lists_the_market_with_recommendations_and_hours(cli: Cli, me
     assert "推荐课程" in human.stdout and "M01" in human.stdout
 
 
+def pilot(cli: Cli, districts: list[str], subjects: list[str]) -> None:
+    engine = make_engine(cli.db_url)
+    with session_factory(engine)() as s:
+        s.add(AbilityConfig(period="2601", districts=districts, subjects=subjects, updated_at=NOW))
+        s.commit()
+    engine.dispose()
+
+
 def test_me_enroll_selects_courses_including_the_ability_project(cli: Cli, me: Me) -> None:
+    pilot(cli, ["440104"], ["数学"])
     doc = cli.json("me", "enroll", "M01", "AB01")
     assert (doc["ok"], doc["created"]) == (True, 2)
     again = cli.json("me", "enroll", "M01")
@@ -73,6 +83,17 @@ def test_me_enroll_selects_courses_including_the_ability_project(cli: Cli, me: M
     mine = cli.json("me", "courses", "--mine")
     assert [i["course_code"] for i in mine["items"]] == ["AB01", "M01"]
     assert all(i["selected"] for i in mine["items"])
+
+
+def test_能力提升工程_outside_the_pilot_me_enroll_of_an_ability_course_exits_5(
+    cli: Cli, me: Me
+) -> None:
+    unset = cli.run("me", "enroll", "AB01", code=5)
+    assert "只对试点区、试点学科的教师开放" in unset.stderr and "未设置" in unset.stderr
+    pilot(cli, ["440105"], ["数学"])
+    elsewhere = cli.run("me", "enroll", "AB01", "M01", code=5)
+    assert "试点区：440105" in elsewhere.stderr
+    assert cli.json("me", "courses", "--mine")["total"] == 0
 
 
 def test_me_enroll_reports_a_full_course(cli: Cli, me: Me) -> None:

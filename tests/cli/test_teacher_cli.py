@@ -44,6 +44,7 @@ LIST_KEYS = {
     "is_special",
     "locked",
     "is_principal",
+    "is_school_admin",
 }
 
 
@@ -296,6 +297,56 @@ def test_a_second_principal_exits_5(city: Cli) -> None:
     city.run("teacher", "principal", "grant", second)
 
 
+def test_授权_teacher_admin_grant_and_revoke(city: Cli) -> None:
+    ident = new_id()
+    granted, other = add(city, id_number=ident), add(city, name="王五")
+    haizhu = add(city, school="4401050001")
+    city.add_account("yx1", "school", "--school", "4401040001")
+    city.login("yx1")
+    doc = city.json("teacher", "admin", "grant", granted)
+    assert doc == {"ok": True, "learner_no": granted, "school_code": "4401040001"}
+    city.run("teacher", "admin", "grant", other)
+    again = city.run("teacher", "admin", "grant", granted, code=5)
+    assert "已是本校的学校继续教育管理员" in again.stderr
+    city.run("teacher", "admin", "grant", haizhu, code=3)
+    listed = city.json("teacher", "list", "--school-admin")
+    assert sorted(i["learner_no"] for i in listed["items"]) == sorted([granted, other])
+    assert "学校管理员" in city.run("teacher", "list").stdout
+    city.login_teacher(granted, ident[-6:].upper())
+    who = city.json("whoami")
+    assert (who["school_admin"], who["principal"]) == (True, False)
+    assert city.json("teacher", "list")["total"] == 2  # acting as the school's admin
+    city.run("teacher", "admin", "revoke", other)
+    city.login("yx1")
+    assert city.json("teacher", "list", "--school-admin")["total"] == 1
+    city.run("teacher", "admin", "revoke", other, code=5)
+    archived = city.json("teacher", "archive", granted, "--as", "离职")
+    assert archived["admins_revoked"] == [granted]
+
+
+def test_能力提升工程选课指引_me_update_submits_stage_and_subject_and_edits_contacts(
+    city: Cli,
+) -> None:
+    ident = new_id()
+    no = add(city, id_number=ident)
+    city.login_teacher(no, ident[-6:].upper())
+    doc = city.json("me", "update", "--stage", "初中", "--subject", "数学", "--email", "a@b.cn")
+    assert (doc["applied"], doc["submitted"], doc["round"]) == (["email"], ["stage", "subject"], 1)
+    human = city.run("me", "update", "--address", "越秀区中山一路 1 号")
+    assert "已修改通讯地址" in human.stdout
+    bad = city.run("me", "update", "--stage", "大学", code=1)
+    assert "任教学段" in bad.stderr
+    shown = city.json("me", "show")
+    assert (shown["stage"], shown["email"], shown["review_state"]) == (
+        "小学",
+        "a@b.cn",
+        "submitted",
+    )
+    city.login("admin")
+    city.run("teacher", "review", no, "--approve")
+    assert city.json("teacher", "show", no)["subject"] == "数学"
+
+
 def test_a_school_admin_sees_and_changes_only_their_own_school(city: Cli) -> None:
     mine = add(city)
     theirs = add(city, school="4401040002")
@@ -331,14 +382,19 @@ def test_a_teacher_logs_in_with_the_initial_password_and_updates_their_info(city
     assert shown["learner_no"] == no and shown["id_number"][6:14] == "********"
     refused = city.run("me", "update", "--name", "张叁", code=5)
     assert "重新更新" in refused.stderr
-    doc = city.json("me", "update", "--mobile", "13500135000")
-    assert doc["review_state"] == "submitted"
+    doc = city.json("me", "update", "--mobile", "13500135000", "--title", "一级教师")
+    assert (doc["applied"], doc["submitted"], doc["review_state"]) == (
+        ["mobile"],
+        ["title"],
+        "submitted",
+    )
     city.run("teacher", "list", code=3)
     city.login("admin")
     assert city.json("teacher", "list", "--review-state", "submitted")["total"] == 1
-    city.run("teacher", "review", no, "--approve")
     city.verify()
     assert city.json("teacher", "show", no, "--show-id")["mobile"] == "13500135000"
+    city.run("teacher", "review", no, "--approve")
+    assert city.json("teacher", "show", no)["title"] == "一级教师"
 
 
 def test_ten_wrong_passwords_lock_the_teacher_until_unlocked(city: Cli) -> None:

@@ -18,7 +18,7 @@ from jjadmin.errors import (
     PermissionDenied,
     VerificationRequired,
 )
-from jjadmin.models import AuditLog, Course, Enrollment, SpecialUser, Teacher
+from jjadmin.models import AbilityConfig, AuditLog, Course, Enrollment, SpecialUser, Teacher
 from jjadmin.services import enrollment
 from jjadmin.services.context import Actor
 from jjadmin.services.enrollment import (
@@ -382,13 +382,36 @@ def test_the_guarded_seat_update_refuses_what_a_stale_plan_would_overfill(
 # --- self-selection ---------------------------------------------------------------------------
 
 
-def test_a_teacher_selects_an_ability_project_course_for_themself(
+def test_a_teacher_of_the_pilot_selects_an_ability_project_course_for_themself(
     world: World, session: Session, make_ctx: Any
 ) -> None:
+    session.add(
+        AbilityConfig(period="2601", districts=["440104"], subjects=["数学"], updated_at=NOW)
+    )
+    session.commit()
     me = teacher_actor(session, world.teachers[0])
     report = enrollment.enroll_self(make_ctx(me), course_codes=["AB01", "C002"])
     assert report.ok and report.created == 2
     assert fetch(session, select(Enrollment.source)) == ["self", "self"]
+
+
+@pytest.mark.parametrize(
+    "pilot",
+    [None, (["440105"], ["数学"]), (["440104"], ["英语"])],
+    ids=["none", "district", "subject"],
+)
+def test_能力提升工程_a_teacher_outside_the_pilot_cannot_select_an_ability_course(
+    pilot: tuple[list[str], list[str]] | None, world: World, session: Session, make_ctx: Any
+) -> None:
+    if pilot is not None:
+        session.add(
+            AbilityConfig(period="2601", districts=pilot[0], subjects=pilot[1], updated_at=NOW)
+        )
+        session.commit()
+    me = teacher_actor(session, world.teachers[0])
+    with pytest.raises(Conflict, match="只对试点区、试点学科的教师开放"):
+        enrollment.enroll_self(make_ctx(me), course_codes=["C002", "AB01"])
+    assert active(session, "C002") == 0
 
 
 def test_self_selection_only_inside_the_window(

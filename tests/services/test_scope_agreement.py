@@ -17,6 +17,8 @@ from jjadmin.services.scope_rules import (
     course_in_scope,
     course_scope_sql,
     district_in_scope,
+    project_in_scope,
+    project_scope_sql,
     school_in_scope,
     school_scope_sql,
 )
@@ -47,7 +49,8 @@ def city(session: Session) -> City:
     courses = {
         "A1": make_course(session, period, "A1", charging_unit=UNIT_A),
         "A2": make_course(session, period, "A2", charging_unit=UNIT_A),
-        "B1": make_course(session, period, "B1", charging_unit=UNIT_B),
+        # charged by B, declared (申报单位) by A: A undertakes it as a 专项 project
+        "B1": make_course(session, period, "B1", charging_unit=UNIT_B, declarer=UNIT_A),
     }
     session.commit()
     return City(
@@ -72,6 +75,15 @@ def actors(city: City) -> dict[str, Actor]:
             school_id=city.schools["hz1"],
             principal_school_id=city.schools["hz1"],
         ),
+        # 授权: a teacher the school made one of its admins — the same data as a principal's
+        "teacher granted as admin of yx3": replace(
+            base,
+            role="teacher",
+            teacher_id=9,
+            school_id=city.schools["yx3"],
+            principal_school_id=city.schools["yx3"],
+            admin_grant="school_admin",
+        ),
         "teacher": replace(base, role="teacher", teacher_id=8, school_id=city.schools["yx1"]),
         "institution A": replace(base, role="institution", institution=UNIT_A),
         "institution without a name": replace(base, role="institution"),
@@ -88,6 +100,7 @@ EXPECTED_SCHOOLS = {
     "school yx2": {"yx2"},
     "school without a school": set(),
     "principal of hz1": {"hz1"},
+    "teacher granted as admin of yx3": {"yx3"},
     "teacher": set(),
     "institution A": set(),
     "institution without a name": set(),
@@ -97,6 +110,8 @@ EXPECTED_COURSES = {
     "system": {"A1", "A2", "B1"},
     "institution A": {"A1", "A2"},
 }
+# 专项 projects whose applications the actor reviews last (PROJECTS: 收费单位 or 申报单位)
+EXPECTED_PROJECTS = {"institution A": {"A1", "A2", "B1"}}
 
 
 def test_every_role_has_a_scope_rule() -> None:
@@ -151,3 +166,17 @@ def test_a_whole_district_is_in_scope_exactly_when_all_its_schools_are(
     expected = EXPECTED_SCHOOLS[who]
     assert district_in_scope(actor, "440104") == ({"yx1", "yx2", "yx3"} <= expected)
     assert district_in_scope(actor, "440105") == ({"hz1", "hz2"} <= expected)
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED_SCHOOLS))
+def test_python_and_sql_text_agree_on_the_projects_an_institution_undertakes(
+    who: str, city: City, session: Session, make_ctx: CtxFactory
+) -> None:
+    actor = actors(city)[who]
+    everyone = session.execute(select(Course)).scalars().all()
+    by_python = {c.code for c in everyone if project_in_scope(actor, c)}
+    session.rollback()
+    where, params = project_scope_sql(actor, "c")
+    with make_ctx(actor).raw_reading() as db:
+        by_text = {r[0] for r in db.rows(f"SELECT c.code FROM course c WHERE {where}", params)}
+    assert by_python == by_text == EXPECTED_PROJECTS.get(who, set())

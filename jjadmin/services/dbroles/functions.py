@@ -20,7 +20,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jjadmin.services.dbroles.policies import ACCOUNT_ROLES, ACTOR, Scoper, literal, q
+from jjadmin.services.dbroles.policies import (
+    ACCOUNT_ROLES,
+    ACTOR,
+    Scoper,
+    limit_of,
+    literal,
+    q,
+)
 from jjadmin.services.scope_rules import TEACHER_WRITERS
 
 OPERATOR_ROLES = ACCOUNT_ROLES  # accounts of these roles get a login role; teachers never
@@ -303,6 +310,35 @@ $fn$"""
     return [teachers, blocks]
 
 
+def lock_function(d: Deployment, scoper: Scoper) -> str:
+    """`jjadmin_lock_teachers(ids)`: FOR UPDATE on the teachers the calling role can read
+    (its policies' SELECT condition, written into the function) — a lock, never a change."""
+    branches = []
+    for role in OPERATOR_ROLES:
+        cond = "true" if scoper.privileges("teacher", role) and not limit_of(role) else None
+        if cond is None:
+            cond = scoper.visible("teacher", role, "t")
+        if cond is not None:
+            branches.append(f"WHEN {literal(role)} THEN {cond}")
+    return f"""
+CREATE OR REPLACE FUNCTION jjadmin_lock_teachers(p_ids integer[])
+RETURNS integer LANGUAGE plpgsql VOLATILE {d.definer()} AS $fn$
+DECLARE
+  n integer;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM db_role WHERE role_name = session_user::text) THEN
+    PERFORM 1 FROM teacher t WHERE t.id = ANY(p_ids) ORDER BY t.id FOR UPDATE;
+  ELSE
+    PERFORM 1 FROM teacher t WHERE t.id = ANY(p_ids)
+      AND (CASE (SELECT a.role FROM {ACTOR} a) {" ".join(branches)} ELSE false END)
+      ORDER BY t.id FOR UPDATE;
+  END IF;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$fn$"""
+
+
 def guard_function(table: str, body: str) -> str:
     return (
         f"CREATE OR REPLACE FUNCTION {q('jjadmin_guard_' + table)}()\n"
@@ -326,6 +362,7 @@ def executable() -> dict[str, tuple[str, ...]]:
         "jjadmin_max_learner_no(text)": tuple(r for r in TEACHER_WRITERS if r in OPERATOR_ROLES),
         "jjadmin_transfer_teachers(text[], boolean)": TRANSFER_ROLES,
         "jjadmin_transfer_blocks(integer[], text)": TRANSFER_ROLES,
+        "jjadmin_lock_teachers(integer[])": OPERATOR_ROLES,
         "jjadmin_apply_account_role(integer, text, boolean)": (),
         "jjadmin_account_changed()": (),
     }

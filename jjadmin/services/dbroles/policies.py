@@ -125,13 +125,15 @@ class Scoper:
             parent = link.to
             assert parent is not None
             if parent == limit.table:
-                if limit.column == self.pks.get(parent):
+                roots = link.via or (limit.column,)
+                if roots == (self.pks.get(parent),):
                     terms.append(f"{column} = {value}")
                 else:  # the schools of a district: a short list, computed once, indexable
                     a = self._alias()
+                    match = " OR ".join(f"{a}.{q(c)} = {value}" for c in roots)
                     terms.append(
                         f"{column} = ANY (ARRAY(SELECT {a}.{q(self.pks[parent])}"
-                        f" FROM {q(parent)} {a} WHERE {a}.{q(limit.column)} = {value}))"
+                        f" FROM {q(parent)} {a} WHERE {match}))"
                     )
                 continue
             parent_rule = self.rules.get(parent)
@@ -156,8 +158,9 @@ class Scoper:
             a = self._alias()
             sub = self.owned(reach.table, role, a)
             if sub is not None:  # computed once; with the own rows, one BitmapOr of two indexes
+                on = reach.on or self.pks[table]
                 terms.append(
-                    f"{ref}.{q(self.pks[table])} = ANY (ARRAY(SELECT DISTINCT {a}.{q(reach.column)}"
+                    f"{ref}.{q(on)} = ANY (ARRAY(SELECT DISTINCT {a}.{q(reach.column)}"
                     f" FROM {q(reach.table)} {a} WHERE {sub}))"
                 )
         return _or(terms)
@@ -172,8 +175,8 @@ class Scoper:
         if role == "system":
             return "".join(c for c in ALL_COMMANDS if c in rule.system and c in rule.commands)
         if rule.kind == UNIT:
-            if self.visible(table, role, q(table)) is None:
-                return ""
+            # every role may name every unit table (resolving the actor joins principal and
+            # school_admin whoever logs in); its policies decide which rows — none without one
             if self.owned(table, role, q(table)) is None:
                 return "S"
             return rule.commands
@@ -205,7 +208,8 @@ class Scoper:
             if rule.kind == UNIT:
                 read = self.visible(table, role, ref)
                 own = self.owned(table, role, ref)
-                out.append(Policy(table, f"jjadmin_{role}_select", "SELECT", role, read, None))
+                if read is not None:
+                    out.append(Policy(table, f"jjadmin_{role}_select", "SELECT", role, read, None))
                 out.extend(self._writes(table, role, granted, own))
             elif rule.kind == SHARED:
                 out.append(

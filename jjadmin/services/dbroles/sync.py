@@ -255,6 +255,7 @@ def _functions(run: _Runner, d: fn.Deployment, scoper: Scoper) -> None:
     run.ddl(fn.learner_no_function(d))
     for sql in fn.transfer_functions(d):
         run.ddl(sql)
+    run.ddl(fn.lock_function(d, scoper))
     for signature, roles in fn.executable().items():
         run.ddl(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
         for role in ACCOUNT_ROLES:

@@ -122,13 +122,19 @@ def coverage(metadata: MetaData) -> list[Problem]:
                 problems.append(Problem(name, f"连接列 {link.column} 不是指向 {link.to} 的外键"))
             elif link.to is not None and link.to not in TABLES and link.to not in ROOTS:
                 problems.append(Problem(name, f"连接目标 {link.to} 未声明"))
+            elif link.to is not None and link.to in metadata.tables:
+                missing = [c for c in link.via if c not in metadata.tables[link.to].columns]
+                if missing:
+                    problems.append(Problem(name, f"{link.to} 没有列 {'、'.join(missing)}"))
         for reach in rule.reach:
             source = metadata.tables.get(reach.table)
+            # the row reached: this table itself, or the table this one's `on` column names
+            target = name if reach.on is None else fks.get(reach.on)
             if source is None or reach.column not in source.columns:
                 problems.append(Problem(name, f"可见来源 {reach.table}.{reach.column} 不存在"))
-            elif dict(foreign_keys(source)).get(reach.column) != name:
+            elif dict(foreign_keys(source)).get(reach.column) != target:
                 problems.append(
-                    Problem(name, f"可见来源 {reach.table}.{reach.column} 不是指向 {name} 的外键")
+                    Problem(name, f"可见来源 {reach.table}.{reach.column} 不是指向 {target} 的外键")
                 )
         if rule.kind in (INTERNAL, COUNTERS):
             continue

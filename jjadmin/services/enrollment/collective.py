@@ -15,14 +15,15 @@ from jjadmin.models import Course, Period, Teacher
 from jjadmin.rules.codes import normalize_course_code, normalize_learner_no, parse_period_code
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
-from jjadmin.services.enrollment.common import (
-    ADMIN_ROLES,
-    COURSE_MASK,
-    PAIR_SHIFT,
-    _open_period,
-    _window_text,
+from jjadmin.services.enrollment.common import ADMIN_ROLES, COURSE_MASK, PAIR_SHIFT, _window_text
+from jjadmin.services.enrollment.gate import enrollment_gate
+from jjadmin.services.enrollment.planner import (
+    _pair_columns,
+    _Plan,
+    _plan,
+    _rows_by_course,
+    _rows_by_teacher,
 )
-from jjadmin.services.enrollment.planner import _Plan, _plan, _rows_by_course, _rows_by_teacher
 from jjadmin.services.enrollment.writer import _apply
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
@@ -86,8 +87,9 @@ def add_enrollments(
     report.issues.extend(pre_issues)
     for r in rows:
         report.issues.extend(r.issues)
+    codes = [r.values.get("course_code") for r in rows if not r.issues]
     with ctx.transaction() as session:
-        p, forced = _open_period(session, ctx, actor, code, force=force)
+        p, forced = enrollment_gate(session, ctx, actor, code, codes, force=force, mode="admin")
         if course is not None:
             _require_course(session, p.code, target)
         else:
@@ -183,7 +185,8 @@ def import_enrollments(
     def validate(
         session: Session, actor: Actor, rows: Sequence[RowLike], report: ImportReport
     ) -> None:
-        p, forced = _open_period(session, ctx, actor, code, force=force)
+        codes = set(_pair_columns(rows).course_codes)
+        p, forced = enrollment_gate(session, ctx, actor, code, codes, force=force, mode="import")
         state["forced"], state["period"] = forced, p
         state["plan"] = _plan(
             session, actor, p.code, rows, report, mode="import", skip_invalid=options.skip_invalid

@@ -12,7 +12,12 @@ from sqlmodel import col
 from jjadmin.errors import Conflict, NotFound, PermissionDenied
 from jjadmin.models import Course, Enrollment, Period, School, Teacher
 from jjadmin.rules.codes import normalize_course_code, normalize_learner_no, parse_period_code
-from jjadmin.rules.windows import in_selection_window
+from jjadmin.rules.enums import TrainingLevel
+from jjadmin.rules.windows import (
+    declaration_deadline,
+    in_selection_window,
+    school_based_enrollment_open,
+)
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.enrollment.common import (
@@ -20,11 +25,13 @@ from jjadmin.services.enrollment.common import (
     COURSE_T,
     DROPPED,
     SelectionWindowClosed,
+    _day,
     _scope_hint,
     _Teacher,
     _teacher_in_scope,
     _window_text,
 )
+from jjadmin.services.enrollment.gate import SCHOOL_BASED_BY_SCHOOL, SchoolBasedClosed
 from jjadmin.services.period_lookup import get_period
 from jjadmin.services.scope import OUT_OF_SCOPE
 
@@ -86,9 +93,12 @@ def _find_enrollment(
 
 def _may_drop(ctx: ServiceContext, actor: Actor, p: Period, course: Course, t: _Teacher) -> None:
     """Inside the window: the teacher, a school or district in scope, the city, the course's
-    institution; afterwards only the course's institution or the city.
+    institution; afterwards only the course's institution or the city. A 校本 course is the
+    school's to enroll and drop (a school or district in scope) until 12-31 of its year,
+    window or not; never the teacher's.
 
-    Raises PermissionDenied (3), SelectionWindowClosed (5).
+    Raises PermissionDenied (3), SelectionWindowClosed (5), Conflict (5: a teacher's 校本
+    enrollment), SchoolBasedClosed (5: a 校本 course after its year).
     """
     own_course = actor.role == "institution" and actor.institution == course.charging_unit
     if actor.role == "city" or own_course:
@@ -99,11 +109,28 @@ def _may_drop(ctx: ServiceContext, actor: Actor, p: Period, course: Course, t: _
         )
     if not _teacher_in_scope(actor, t):
         raise PermissionDenied(OUT_OF_SCOPE, hint=_scope_hint(actor))
+    if course.level == TrainingLevel.SCHOOL_BASED:
+        _may_drop_school_based(ctx, actor, course)
+        return
     if not in_selection_window(p, ctx.now):
         raise SelectionWindowClosed(
             f"不在选课时间内（{_window_text(p)}），不能再删除选课",
             hint=f"选课时间外只能由该课程的培训机构（收费单位：{course.charging_unit}）"
             "或市级培训中心删除",
+        )
+
+
+def _may_drop_school_based(ctx: ServiceContext, actor: Actor, course: Course) -> None:
+    if not actor.has_role("school", "district"):
+        raise Conflict(
+            f"课程 {course.code} 是校本培训课程：{SCHOOL_BASED_BY_SCHOOL}，也不能自行取消",
+            hint="请联系本校继续教育管理员",
+        )
+    if not school_based_enrollment_open(course.period, ctx.now):
+        raise SchoolBasedClosed(
+            f"校本培训课程 {course.code} 的选课只能在 {_day(declaration_deadline(course.period))}"
+            "（课程所属年度）前删除",
+            hint="课程所属年度结束后只能由市级培训中心删除",
         )
 
 

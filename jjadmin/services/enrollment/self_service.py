@@ -14,8 +14,8 @@ from jjadmin.models import Teacher
 from jjadmin.rules.codes import normalize_course_code, parse_period_code
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
-from jjadmin.services.enrollment.common import _open_period
 from jjadmin.services.enrollment.drop import DropResult, _drop
+from jjadmin.services.enrollment.gate import enrollment_gate
 from jjadmin.services.enrollment.planner import _plan, _rows_by_teacher
 from jjadmin.services.enrollment.writer import _apply
 from jjadmin.services.period_lookup import current_period_code
@@ -50,17 +50,19 @@ def enroll_self(
     ctx: ServiceContext, *, course_codes: Sequence[str], period: str | None = None
 ) -> ImportReport:
     """自主选课 (me enroll): the logged-in teacher selects courses, 提升工程 included,
-    inside the selection window only. All or nothing.
+    inside the selection window only; never 专项 (applied for) nor 校本 (the school enrolls).
+    All or nothing.
 
     Raises InputRejected (1), NotFound (4), PermissionDenied (3, not a teacher account),
-    SelectionWindowClosed (5), CapacityExceeded / Conflict (5).
+    SelectionWindowClosed (5), Conflict (5: a 专项 or 校本 course), CapacityExceeded /
+    Conflict (5).
     """
     actor = _self_actor(ctx, "自主选课")
     if not course_codes:
         raise InputRejected("请指定要选的课程编号", hint="jjadmin me courses 查看可选课程")
     with ctx.transaction() as session:
         code = _self_period(session, ctx, period)
-        p, _ = _open_period(session, ctx, actor, code, force=False)
+        p, _ = enrollment_gate(session, ctx, actor, code, course_codes, force=False, mode="self")
         learner_no = _own_learner_no(session, actor)
         rows = _rows_by_teacher(learner_no, list(enumerate(course_codes, start=1)))
         report = ImportReport(total=len(rows))

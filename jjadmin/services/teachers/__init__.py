@@ -1,6 +1,7 @@
 """教师管理, one module per step: the roster import (`roster_lookup` → `roster_plan` →
 `roster_sync` → `roster_insert`, run by `roster_import`), `records` (add, set, archive),
-`review` (信息审核), `principal`, `unlock`, `learner_numbers`, `export`, and the read views.
+`review` (信息审核, and a teacher's own `me update`), `principal`, `school_admins` (授权),
+`unlock`, `learner_numbers`, `export`, and the read views.
 
 `views` runs on the DB-API driver and imports no SQLAlchemy (`teacher list/show`, `me show`),
 so this package re-exports its public names lazily (PEP 562): `teachers.import_teachers` loads
@@ -27,9 +28,11 @@ EXPORTS = {
     ),
     "export": ("EXPORT_FIELDS", "export_teachers"),
     "review": (
-        "ReviewResult", "reopen_teacher", "review_change", "submit_change", "update_my_info",
+        "ReviewResult", "SelfUpdateResult", "reopen_teacher", "review_change", "submit_change",
+        "update_my_info",
     ),
     "principal": ("grant_principal", "revoke_principal"),
+    "school_admins": ("grant_school_admin", "revoke_school_admin"),
     "unlock": ("unlock_teacher",),
     "roster_import": ("import_teachers",),
     "roster_lookup": ("READ_AHEAD", "ReadAhead", "read_ahead_teachers"),
@@ -62,6 +65,7 @@ if TYPE_CHECKING:
     from jjadmin.services.teachers.records import create_teacher as create_teacher
     from jjadmin.services.teachers.records import set_teacher as set_teacher
     from jjadmin.services.teachers.review import ReviewResult as ReviewResult
+    from jjadmin.services.teachers.review import SelfUpdateResult as SelfUpdateResult
     from jjadmin.services.teachers.review import reopen_teacher as reopen_teacher
     from jjadmin.services.teachers.review import review_change as review_change
     from jjadmin.services.teachers.review import submit_change as submit_change
@@ -71,6 +75,10 @@ if TYPE_CHECKING:
     from jjadmin.services.teachers.roster_lookup import ReadAhead as ReadAhead
     from jjadmin.services.teachers.roster_lookup import read_ahead_teachers as read_ahead_teachers
     from jjadmin.services.teachers.roster_sync import parse_max_changes as parse_max_changes
+    from jjadmin.services.teachers.school_admins import grant_school_admin as grant_school_admin
+    from jjadmin.services.teachers.school_admins import (
+        revoke_school_admin as revoke_school_admin,
+    )
     from jjadmin.services.teachers.unlock import unlock_teacher as unlock_teacher
     from jjadmin.services.teachers.views import ADMIN_ROLES as ADMIN_ROLES
     from jjadmin.services.teachers.views import LABELS as LABELS

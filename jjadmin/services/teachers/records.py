@@ -4,7 +4,7 @@ archive (`teacher archive`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -42,6 +42,7 @@ from jjadmin.services.teachers.common import (
 from jjadmin.services.teachers.learner_numbers import allocate_learner_numbers
 from jjadmin.services.teachers.roster_insert import _insert_teachers, _NewTeachers
 from jjadmin.services.teachers.roster_lookup import _existing_by_id_number
+from jjadmin.services.teachers.school_admins import end_school_admin
 from jjadmin.services.teachers.views import ADMIN_ROLES, check_status
 
 
@@ -64,6 +65,7 @@ class ArchiveResult:
     changed: list[str]
     unchanged: list[str]
     principals_revoked: list[str]
+    admins_revoked: list[str] = field(default_factory=list)
 
 
 def create_teacher(
@@ -241,7 +243,7 @@ def set_teacher(
 def archive_teachers(ctx: ServiceContext, learner_nos: Sequence[str], status: str) -> ArchiveResult:
     """归档: set 在岗状态 of every listed teacher (离职/退休, or back to 在职); all or nothing.
 
-    A principal archived as 离职/退休 loses the grant.
+    A principal or granted school admin archived as 离职/退休 loses the grant.
     Raises InputRejected (1: unknown status, no 学号), NotFound (4), PermissionDenied (3).
     """
     actor = ctx.require(*ADMIN_ROLES, action="归档教师")
@@ -252,6 +254,7 @@ def archive_teachers(ctx: ServiceContext, learner_nos: Sequence[str], status: st
     changed: list[str] = []
     unchanged: list[str] = []
     revoked: list[str] = []
+    admins: list[str] = []
     with ctx.transaction() as session:
         teachers = [_find_teacher(session, actor, n) for n in wanted]
         for t in teachers:
@@ -286,4 +289,7 @@ def archive_teachers(ctx: ServiceContext, learner_nos: Sequence[str], status: st
                         t.learner_no,
                         after={"reason": f"归档为{target}"},
                     )
-    return ArchiveResult(target, changed, unchanged, revoked)
+                reason = f"归档为{target}"
+                if end_school_admin(session, actor, ctx.now, t.id or 0, t.learner_no, reason):
+                    admins.append(t.learner_no)
+    return ArchiveResult(target, changed, unchanged, revoked, admins)

@@ -18,7 +18,7 @@ from jjadmin.rules.people import normalize_address, normalize_email, normalize_n
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.teachers.common import TC, T, _audit_safe, _find_teacher, _sync_account
-from jjadmin.services.teachers.views import ADMIN_ROLES
+from jjadmin.services.teachers.views import ADMIN_ROLES, LABELS
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,22 @@ class ReviewResult:
     round: int
     state: str
     review_state: str
+
+
+@dataclass(frozen=True)
+class SelfUpdateResult:
+    """`me update`: the fields applied at once and the ones submitted for review (if any)."""
+
+    learner_no: str
+    applied: list[str]
+    submitted: list[str]
+    round: int | None
+    review_state: str
+
+
+# What a teacher edits directly (seed 我的（个人中心）: "教师能够通过编辑的方式核对和修改手机号码、
+# 邮箱、通讯地址等信息"); everything else goes through the school's review (SPEC §6 Teacher).
+SELF_DIRECT = ("mobile", "email", "address")
 
 
 def reopen_teacher(ctx: ServiceContext, learner_no: str) -> ReviewResult:
@@ -81,6 +97,8 @@ def _proposed(
     email: str | None,
     address: str | None,
     title: str | None,
+    stage: str | None = None,
+    subject: str | None = None,
 ) -> dict[str, Any]:
     proposed: dict[str, Any] = {}
     if name is not None:
@@ -95,6 +113,10 @@ def _proposed(
         proposed["address"] = normalize_address(address)
     if title is not None:
         proposed["title"] = check_in_list("职称", title)
+    if stage is not None:
+        proposed["stage"] = check_in_list("任教学段", stage)
+    if subject is not None:
+        proposed["subject"] = check_in_list("任教学科", subject)
     if not proposed:
         raise InputRejected(
             "没有要提交的修改", hint="例如 --name 姓名 --id-number 身份证号 --mobile 手机号"
@@ -256,7 +278,7 @@ def _apply_change(
         ident = parse_id_number(changes["id_number"], today=local(ctx.now).date())
         _check_id_free(session, t, ident.value)
         applied.update(id_number=ident.value, gender=ident.gender, birth_date=ident.birth_date)
-    for key in ("name", "mobile", "email", "address", "title"):
+    for key in ("name", "mobile", "email", "address", "title", "stage", "subject"):
         if key in changes:
             applied[key] = changes[key]
     for key, value in applied.items():
@@ -280,14 +302,19 @@ def update_my_info(
     email: str | None = None,
     address: str | None = None,
     title: str | None = None,
-) -> ReviewResult:
-    """信息更新: the teacher submits a change for review (name and ID number only after the
-    school admin's 重新更新).
+    stage: str | None = None,
+    subject: str | None = None,
+) -> SelfUpdateResult:
+    """信息更新 (`me update`): 手机号, 电子邮箱 and 通讯地址 change at once (audited); 任教学段,
+    任教学科 and 职称 are submitted for the school's review (已提交未审核); 姓名 and 身份证号
+    too, but only after the school admin's 重新更新. One transaction: nothing changes when
+    any part is refused.
 
-    Raises InputRejected (1), PermissionDenied (3), Conflict (5: not reopened for name/ID,
-    already submitted, ID number in use, no difference).
+    Raises InputRejected (1), PermissionDenied (3), Conflict (5: name/ID not reopened, a
+    change already waiting, ID number in use, nothing different to review, a field being
+    edited that waits in a submitted change).
     """
-    actor = ctx.require("teacher", action="提交个人信息修改")
+    actor = ctx.require("teacher", action="修改个人信息")
     proposed = _proposed(
         ctx,
         name=name,
@@ -296,17 +323,74 @@ def update_my_info(
         email=email,
         address=address,
         title=title,
+        stage=stage,
+        subject=subject,
     )
+    direct = {k: v for k, v in proposed.items() if k in SELF_DIRECT}
+    reviewed = {k: v for k, v in proposed.items() if k not in SELF_DIRECT}
     with ctx.transaction() as session:
         t = session.get(Teacher, actor.teacher_id)
         if t is None:
             raise NotFound("找不到当前账号对应的教师记录")
         identity = {
-            k for k in ("name", "id_number") if k in proposed and proposed[k] != getattr(t, k)
+            k for k in ("name", "id_number") if k in reviewed and reviewed[k] != getattr(t, k)
         }
         if identity and t.review_state != ReviewState.REOPENED.value:
             raise Conflict(
                 "姓名和身份证号需学校继续教育管理员“重新更新”后才能修改",
                 hint=f"请联系学校管理员执行：jjadmin teacher reopen {t.learner_no}",
             )
-        return _submit(session, ctx, actor, t, proposed)
+        applied = _apply_own(session, ctx, actor, t, direct)
+        waiting = sorted(k for k, v in reviewed.items() if getattr(t, k) != v)
+        submitted: ReviewResult | None = None
+        if waiting or (reviewed and not applied):  # nothing different at all: _submit says so
+            submitted = _submit(session, ctx, actor, t, reviewed)
+        return SelfUpdateResult(
+            t.learner_no,
+            sorted(applied),
+            waiting,
+            submitted.round if submitted is not None else None,
+            t.review_state,
+        )
+
+
+def _apply_own(
+    session: Session, ctx: ServiceContext, actor: Actor, t: Teacher, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The teacher's own 手机号/电子邮箱/通讯地址, applied now; returns what changed.
+
+    Raises Conflict (5) when a changed field waits in a submitted change (its approval would
+    undo the edit).
+    """
+    changes = {k: v for k, v in values.items() if getattr(t, k) != v}
+    if not changes:
+        return {}
+    if t.review_state == ReviewState.SUBMITTED.value:
+        waiting = session.execute(
+            select(TC.c.changes).where(TC.c.teacher_id == t.id, TC.c.state == "submitted")
+        ).scalars()
+        pending = {k for c in waiting for k in (c or {}) if k in changes}
+        if pending:
+            labels = "、".join(LABELS[k] for k in sorted(pending))
+            raise Conflict(
+                f"{labels}有已提交未审核的修改，请等待学校管理员审核后再改",
+                hint=f"审核：jjadmin teacher review {t.learner_no} --approve 或 --reject",
+            )
+    before = {k: getattr(t, k) for k in changes}
+    for key, value in changes.items():
+        setattr(t, key, value)
+    t.version += 1
+    t.updated_at = ctx.now
+    session.flush()
+    _sync_account(session, t.id or 0, changes)
+    audit.record(
+        session,
+        actor,
+        ctx.now,
+        "teacher.update.self",
+        "teacher",
+        t.learner_no,
+        before=_audit_safe(before),
+        after=_audit_safe(changes),
+    )
+    return changes

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
+from jjadmin.rules.enums import TeacherStatus
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
@@ -16,7 +17,12 @@ from jjadmin.services.teachers.learner_numbers import allocate_learner_numbers
 from jjadmin.services.teachers.roster_insert import _insert_teachers, _NewTeachers
 from jjadmin.services.teachers.roster_lookup import READ_AHEAD, ReadAhead
 from jjadmin.services.teachers.roster_plan import _Plan, _row_numbers, _validate_rows
-from jjadmin.services.teachers.roster_sync import _archive_ids, _plan_sync, parse_max_changes
+from jjadmin.services.teachers.roster_sync import (
+    _archive_ids,
+    _end_grants,
+    _plan_sync,
+    parse_max_changes,
+)
 from jjadmin.services.teachers.views import ADMIN_ROLES
 
 
@@ -148,6 +154,10 @@ def _apply_plan(
                 mobile_changes,
             )
         report.updated += len(updates)
+        active = TeacherStatus.ACTIVE.value
+        left = [old.id for old, ch in updates if ch.get("status", active) != active]
+        if left:
+            _end_grants(session, left)
     report.skipped += sum(1 for n in good if n in plan.same)
     if plan.archive:
         _archive_ids(session, ctx, writer, plan.archive)

@@ -18,6 +18,7 @@ from jjadmin.services.results import ImportReport, RowLike
 from jjadmin.services.scope import school_clause
 from jjadmin.services.teachers.common import P, S, T, _chunks, _school_label
 from jjadmin.services.teachers.roster_plan import _columns_of, _Plan
+from jjadmin.services.teachers.school_admins import SA
 
 _MAX_CHANGES = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(%?)")
 
@@ -128,6 +129,12 @@ def _archive_ids(
         writer.changed(
             "teacher", tid, {"status": TeacherStatus.ACTIVE.value}, {"status": left}, version + 1
         )
-    ids = [tid for tid, _, _ in rows]
-    for chunk in _chunks(ids):
+    _end_grants(session, [tid for tid, _, _ in rows])
+
+
+def _end_grants(session: Session, teacher_ids: list[int]) -> None:
+    """Teachers who left (离职/退休 by a roster import) lose their principal and school admin
+    grants (SPEC §6 Teacher: both end when the teacher leaves the school)."""
+    for chunk in _chunks(teacher_ids):
         session.execute(delete(P).where(P.c.teacher_id.in_(chunk)))
+        session.execute(delete(SA).where(SA.c.teacher_id.in_(chunk)))

@@ -103,6 +103,7 @@ class TeacherView:
     is_special: bool
     locked: bool
     is_principal: bool
+    is_school_admin: bool  # authorised as a school admin (授权)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class TeacherDetail:
     is_special: bool
     locked: bool
     is_principal: bool
+    is_school_admin: bool
     created_at: datetime
     updated_at: datetime
     review_rounds: list[ReviewRound] = field(default_factory=list)
@@ -160,6 +162,7 @@ class TeacherFilter:
     special: bool = False
     locked: bool = False
     principal: bool = False
+    school_admin: bool = False
     name: str | None = None
 
 
@@ -192,11 +195,12 @@ LOCKED_SQL = (
     "EXISTS (SELECT 1 FROM account la WHERE la.teacher_id = t.id AND la.locked_at IS NOT NULL)"
 )
 PRINCIPAL_SQL = "EXISTS (SELECT 1 FROM principal p WHERE p.teacher_id = t.id)"
+SCHOOL_ADMIN_SQL = "EXISTS (SELECT 1 FROM school_admin g WHERE g.teacher_id = t.id)"
 
 _LIST_COLUMNS = f"""
 t.learner_no, t.name, t.id_number, t.gender, t.birth_date, t.mobile, s.code, s.name,
 t.stage, t.subject, t.title, t.status, t.review_state,
-{SPECIAL_SQL}, {LOCKED_SQL}, {PRINCIPAL_SQL}
+{SPECIAL_SQL}, {LOCKED_SQL}, {PRINCIPAL_SQL}, {SCHOOL_ADMIN_SQL}
 """
 
 
@@ -225,6 +229,8 @@ def _list_where(db: RawReader, actor: Actor, filters: TeacherFilter) -> tuple[st
         where.append(LOCKED_SQL)
     if filters.principal:
         where.append(PRINCIPAL_SQL)
+    if filters.school_admin:
+        where.append(SCHOOL_ADMIN_SQL)
     if filters.name:
         where.append("t.name LIKE :f_name ESCAPE '/'")
         params["f_name"] = like_contains(normalize_text(filters.name))
@@ -256,6 +262,7 @@ def _row_view(row: tuple[Any, ...], reveal: bool) -> TeacherView:
         is_special=as_bool(row[13]),
         locked=as_bool(row[14]),
         is_principal=as_bool(row[15]),
+        is_school_admin=as_bool(row[16]),
     )
 
 
@@ -339,7 +346,8 @@ def teacher_detail(db: RawReader, teacher_id: int, reveal: bool) -> TeacherDetai
         f"""SELECT t.learner_no, t.name, t.id_number, t.gender, t.birth_date, t.mobile,
                    s.code, s.name, s.district_code, d.name, t.stage, t.subject, t.title,
                    t.status, t.email, t.address, t.review_state,
-                   {SPECIAL_SQL}, {LOCKED_SQL}, {PRINCIPAL_SQL}, t.created_at, t.updated_at
+                   {SPECIAL_SQL}, {LOCKED_SQL}, {PRINCIPAL_SQL}, t.created_at, t.updated_at,
+                   {SCHOOL_ADMIN_SQL}
             FROM teacher t
             JOIN school s ON s.id = t.school_id
             JOIN district d ON d.code = s.district_code
@@ -364,6 +372,7 @@ def teacher_detail(db: RawReader, teacher_id: int, reveal: bool) -> TeacherDetai
         is_special=as_bool(r[17]),
         locked=as_bool(r[18]),
         is_principal=as_bool(r[19]),
+        is_school_admin=as_bool(r[22]),
         created_at=as_utc(r[20]),  # type: ignore[arg-type]
         updated_at=as_utc(r[21]),  # type: ignore[arg-type]
         review_rounds=_rounds(db, teacher_id, reveal),

@@ -15,7 +15,8 @@ from sqlmodel import col
 from jjadmin.clock import local
 from jjadmin.models import Course, District, Enrollment, SpecialUser, Transfer
 from jjadmin.rules.codes import current_period
-from jjadmin.services.transfers.common import _chunks, row_security
+from jjadmin.services.dbroles.rows import row_security
+from jjadmin.services.transfers.common import _chunks
 
 CITY_CENTRE = "广州市教师远程培训中心"
 SPECIAL_USER_RULE = "特殊用户必须先到市教师远程培训中心消除特殊用户后方可申请调动"

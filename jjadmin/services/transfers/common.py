@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from jjadmin.errors import InputRejected, NotFound
 from jjadmin.models import School, Teacher
+from jjadmin.services.dbroles.rows import row_security
 
 STATES = ("pending", "approved", "rejected", "cancelled")
 STATE_NAMES = {
@@ -57,15 +58,6 @@ class Subject:
     learner_no: str
     name: str
     school_id: int
-
-
-def row_security(session: Session) -> bool:
-    """Whether this connection is a city's account role under row-level security: another
-    school's teacher is then looked up through the owner's functions, which tell what a
-    transfer request may know and nothing more (services/dbroles/functions.py)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return False
-    return bool(session.execute(text("SELECT row_security_active('teacher')")).scalar())
 
 
 def _teachers_by_learner_nos(

@@ -13,6 +13,7 @@ from jjadmin.models import Account, Principal, School, Teacher, Transfer
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.scope import OUT_OF_SCOPE
+from jjadmin.services.teachers.school_admins import end_school_admin
 from jjadmin.services.transfers.blocks import _block_message, _district_names, _find_blocks
 from jjadmin.services.transfers.common import NOTE_MAX, STATE_NAMES, _school_names
 from jjadmin.services.transfers.views import TransferView, _get, _load_view, _schools, _visible
@@ -42,7 +43,8 @@ def _require_pending(t: Transfer, verb: str) -> None:
 
 
 def approve_transfer(ctx: ServiceContext, transfer_id: int) -> TransferView:
-    """Approve and move the teacher (离职 → 在职, principal grant ends, login follows).
+    """Approve and move the teacher (离职 → 在职, principal and school admin grants end, login
+    follows).
 
     Raises PermissionDenied (3), NotFound (4), Conflict (5: not pending, teacher became a
     special user or has unpaid earlier enrollments, teacher no longer in the old school).
@@ -132,6 +134,7 @@ def _move_teacher(
             before={"school_code": src.code, "granted_at": grant.granted_at},
             after={"reason": "调动"},
         )
+    end_school_admin(session, actor, now, teacher.id or 0, teacher.learner_no, "调动")
 
 
 def reject_transfer(ctx: ServiceContext, transfer_id: int, *, reason: str) -> TransferView:

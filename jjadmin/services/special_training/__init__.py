@@ -1,0 +1,12 @@
+"""专项培训 (SPEC §6 Special training): a teacher applies for a project (`apply`); the
+teacher's school, the district and the project's institution review it in that order
+(`review`), the last approval enrolling the teacher; `queries` lists and shows the
+applications in the actor's scope."""
+
+from jjadmin.services.special_training.apply import apply_for_training as apply_for_training
+from jjadmin.services.special_training.common import ApplicationView as ApplicationView
+from jjadmin.services.special_training.common import ReviewView as ReviewView
+from jjadmin.services.special_training.queries import ApplicationFilter as ApplicationFilter
+from jjadmin.services.special_training.queries import list_applications as list_applications
+from jjadmin.services.special_training.queries import show_application as show_application
+from jjadmin.services.special_training.review import review_application as review_application
