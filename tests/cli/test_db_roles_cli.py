@@ -338,3 +338,25 @@ def test_a_special_training_application_passes_three_roles_each_through_its_own_
             (c.teachers["t2"],),
         )
         assert enrolled.fetchone() == (1,)
+
+
+@pytest.mark.postgres
+def test_adding_another_schools_teacher_through_a_role_says_whose_it_is(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    """The ID number belongs to a teacher the school's role cannot read: jjadmin answers as
+    it does for the owner — whose teacher it is, and how to ask for a transfer."""
+    c, _ = city
+    with c.superuser() as su:
+        row = su.execute("SELECT id_number FROM teacher WHERE id = %s", (c.teachers["t4"],))
+        taken = row.fetchone()[0]  # type: ignore[index]
+    expected = f"该身份证号已属于测试学校0001（4401050001）的教师，学号 {TEACHERS['t4'][1]}"
+    for url in (c.url(), c.role_url("s_yx1")):
+        run = _as(bare, url, "s_yx1")
+        refused = run(
+            "teacher", "add", "--name", "教师t4", "--id-number", taken, "--mobile",
+            "13900001111", "--school", "4401040001", "--stage", "小学", "--subject", "语文",
+            code=5,
+        )  # fmt: skip
+        assert isinstance(refused, dict) and refused["error"]["message"] == expected
+        assert "transfer request" in refused["error"]["hint"]

@@ -261,7 +261,7 @@ def _require_role(roles: tuple[str, ...]) -> str:
     return f"""
   IF EXISTS (SELECT 1 FROM db_role WHERE role_name = session_user::text)
      AND NOT EXISTS (SELECT 1 FROM {ACTOR} a WHERE a.role IN ({listed})) THEN
-    RAISE EXCEPTION 'jjadmin: this role may not look up teachers for transfers'
+    RAISE EXCEPTION 'jjadmin: this role may not look up another unit''s teachers'
       USING ERRCODE = 'insufficient_privilege';
   END IF;"""
 
@@ -308,6 +308,22 @@ BEGIN{check}
 END
 $fn$"""
     return [teachers, blocks]
+
+
+def elsewhere_function(d: Deployment) -> str:
+    """`jjadmin_teachers_elsewhere(id_numbers)`: the teachers holding these ID numbers, of
+    any school — what adding or importing a teacher tells when the ID belongs to another
+    school's teacher (学号, name, school), never more. For roles that add teachers."""
+    check = _require_role(tuple(r for r in TEACHER_WRITERS if r in OPERATOR_ROLES))
+    return f"""
+CREATE OR REPLACE FUNCTION jjadmin_teachers_elsewhere(p_id_numbers text[])
+RETURNS TABLE (id integer, learner_no text, id_number text, name text, school_id integer)
+LANGUAGE plpgsql STABLE {d.definer()} AS $fn$
+BEGIN{check}
+  RETURN QUERY SELECT t.id, t.learner_no::text, t.id_number::text, t.name::text, t.school_id
+    FROM teacher t WHERE t.id_number = ANY(p_id_numbers);
+END
+$fn$"""
 
 
 def lock_function(d: Deployment, scoper: Scoper) -> str:
@@ -363,6 +379,9 @@ def executable() -> dict[str, tuple[str, ...]]:
         "jjadmin_transfer_teachers(text[], boolean)": TRANSFER_ROLES,
         "jjadmin_transfer_blocks(integer[], text)": TRANSFER_ROLES,
         "jjadmin_lock_teachers(integer[])": OPERATOR_ROLES,
+        "jjadmin_teachers_elsewhere(text[])": tuple(
+            r for r in TEACHER_WRITERS if r in OPERATOR_ROLES
+        ),
         "jjadmin_apply_account_role(integer, text, boolean)": (),
         "jjadmin_account_changed()": (),
     }

@@ -256,6 +256,7 @@ def _functions(run: _Runner, d: fn.Deployment, scoper: Scoper) -> None:
     for sql in fn.transfer_functions(d):
         run.ddl(sql)
     run.ddl(fn.lock_function(d, scoper))
+    run.ddl(fn.elsewhere_function(d))
     for signature, roles in fn.executable().items():
         run.ddl(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
         for role in ACCOUNT_ROLES:

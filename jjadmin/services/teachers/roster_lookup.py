@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from jjadmin.services.context import ServiceContext
+from jjadmin.services.dbroles.rows import row_security
 from jjadmin.services.teachers.common import CHUNK, T, _Existing
 
 # Above this many ID numbers one pass over the table beats IN lists of 500.
@@ -60,11 +61,31 @@ def _existing_rows(
             # SQLAlchemy's result processing), a third of the time of SQLAlchemy rows
             rows = _fetch_all(session.connection().connection.dbapi_connection)
         wanted = set(ids)
-        return {row[2]: row for row in rows if row[2] in wanted}
+        found = {row[2]: row for row in rows if row[2] in wanted}
+    else:
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            for row in session.execute(select(*_EXISTING_COLS).where(T.c.id_number.in_(chunk))):
+                found[row[2]] = tuple(row)
+    if len(found) < len(ids) and row_security(session):
+        found.update(_elsewhere(session, [i for i in ids if i not in found]))
+    return found
+
+
+def _elsewhere(session: Session, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """A city's school or district role reads only its own teachers: whether an ID number
+    belongs to another unit's teacher (and whose: what the refusal tells) comes from the
+    owner's function jjadmin_teachers_elsewhere. The other columns stay empty — such a row
+    is only ever refused."""
+    blank = (None,) * (len(_EXISTING_COLS) - 6)
+    found: dict[str, tuple[Any, ...]] = {}
     for i in range(0, len(ids), CHUNK):
-        chunk = ids[i : i + CHUNK]
-        for row in session.execute(select(*_EXISTING_COLS).where(T.c.id_number.in_(chunk))):
-            found[row[2]] = tuple(row)
+        rows = session.execute(
+            text("SELECT * FROM jjadmin_teachers_elsewhere(CAST(:ids AS text[]))"),
+            {"ids": list(ids[i : i + CHUNK])},
+        )
+        for tid, learner_no, id_number, name, school_id in rows:
+            found[id_number] = (tid, learner_no, id_number, name, school_id, *blank, 0)
     return found
 
 
