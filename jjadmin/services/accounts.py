@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -205,7 +206,10 @@ def add_account(
         if exists is not None:
             raise Conflict(f"用户名已存在：{username}")
         session.add(target)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:  # a name another unit holds, which a city's role cannot see
+            raise Conflict(f"用户名已存在：{username}") from exc
         set_role_password(session, target.id, target.role, password)
         audit.record(
             session,

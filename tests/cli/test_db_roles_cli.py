@@ -197,6 +197,12 @@ def test_a_school_admin_works_through_its_own_role_and_psql_sees_what_jjadmin_sh
         "--password-stdin",
         input="An0therPass\n",
     )
+    taken = run(
+        "account", "add", "yx", "--role", "school", "--name", "重名", "--mobile",
+        "13900139000", "--school", "4401040001", "--password-stdin", input="An0therPass\n",
+        code=5,
+    )  # fmt: skip
+    assert isinstance(taken, dict) and taken["error"]["message"] == "用户名已存在：yx"
     with c.connect("s_yx1c") as conn:
         assert conn.execute(
             "SELECT count(*) FROM teacher WHERE school_id = %s", (c.schools["yx1"],)
