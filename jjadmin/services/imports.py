@@ -344,7 +344,12 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
                 counts["deleted"] += _rowcount(res)
             for name in reversed(INSERT_TABLES):
                 t = tables[name]
-                res = session.execute(t.delete().where(t.c.created_batch_id == batch_id))
+                mine = t.c.created_batch_id == batch_id
+                # only where the batch inserted rows: a school's role may not delete schools
+                # or courses at all (a city's row-level security), nor needs to
+                if session.execute(select(t.c.id).where(mine).limit(1)).first() is None:
+                    continue
+                res = session.execute(t.delete().where(mine))
                 counts["deleted"] += _rowcount(res)
             if touched:
                 _recount_courses(session, touched)

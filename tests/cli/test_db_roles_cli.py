@@ -366,3 +366,58 @@ def test_adding_another_schools_teacher_through_a_role_says_whose_it_is(
         )  # fmt: skip
         assert isinstance(refused, dict) and refused["error"]["message"] == expected
         assert "transfer request" in refused["error"]["hint"]
+
+
+@pytest.mark.postgres
+def test_a_school_and_its_district_do_their_days_work_each_through_its_own_role(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    """The commands of a school's and a district's day, every one connected as the account's
+    own login role: nothing the application allows is refused by the database."""
+    c, _ = city
+    t1, t2 = TEACHERS["t1"][1], TEACHERS["t2"][1]
+    school = _as(bare, c.role_url("s_yx1"), "s_yx1")
+    school("teacher", "set", t1, "--title", "一级教师")
+    school("teacher", "reopen", t1)
+    school("teacher", "submit", t1, "--mobile", "13900002222")
+    school("teacher", "review", t1, "--approve")
+    school("teacher", "principal", "grant", t1)
+    school("teacher", "archive", t2, "--as", "离职")
+    school("teacher", "archive", t2, "--as", "在职")
+    reset = school("teacher", "passwd-reset", t2, "--show")
+    assert isinstance(reset, dict) and reset["learner_no"] == t2
+    sheet = bare.tmp / "选课.csv"
+    sheet.write_text(f"学号,课程编号\n{t1},B1\n{t2},B1\n", encoding="utf-8")
+    imported = school("enroll", "import", str(sheet), "--period", "2601")
+    assert isinstance(imported, dict) and imported["created"] == 2
+    school("enroll", "drop", "--period", "2601", "--teacher", t2, "--course", "B1")
+    school(
+        "course", "declare", "--period", "2601", "--code", "XB01", "--name", "校本课程",
+        "--hours", "8", "--hour-type", "专业科目", "--type", "面授",
+    )  # fmt: skip
+    roster = school("teacher", "import", str(_teacher_sheet(bare.tmp, "4401040001", 2)))
+    assert isinstance(roster, dict)
+    undone = school("batch", "undo", str(roster["batch_id"]))
+    assert isinstance(undone, dict) and undone["deleted"] == 2
+    batches = school("batch", "list")
+    assert isinstance(batches, dict) and batches["total"] == 2
+    other = _as(bare, c.role_url("s_yx2"), "s_yx2")
+    asked = other("transfer", "request", t2, "--to", "4401040002")
+    assert isinstance(asked, dict)
+    district = _as(bare, c.role_url("yx"), "yx")
+    district("course", "approve", "XB01", "--period", "2601")
+    district("transfer", "approve", str(asked["id"]))
+    district("school", "set", "4401040002", "--seal-name", "广州市越秀区第二学校")
+    district("account", "disable", "s_yx2")
+    district("account", "enable", "s_yx2")
+    listed = district("teacher", "list", "--school", "4401040002")
+    assert isinstance(listed, dict)
+    assert {i["learner_no"] for i in listed["items"]} == {TEACHERS["t3"][1], t2}
+    audit = district("audit", "list", "--limit", "200")
+    assert isinstance(audit, dict)
+    assert {i["actor"] for i in audit["items"]} == {"s_yx1", "s_yx2", "yx"}
+    with c.connect("s_yx1") as conn:  # its teacher went; the transfer keeps it readable
+        mine = conn.execute(
+            "SELECT learner_no FROM teacher WHERE school_id = %s", (c.schools["yx1"],)
+        )
+        assert {r[0] for r in mine} == {t1}
