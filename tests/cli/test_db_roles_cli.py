@@ -421,3 +421,44 @@ def test_a_school_and_its_district_do_their_days_work_each_through_its_own_role(
             "SELECT learner_no FROM teacher WHERE school_id = %s", (c.schools["yx1"],)
         )
         assert {r[0] for r in mine} == {t1}
+
+
+@pytest.mark.postgres
+def test_an_institution_the_city_and_cron_through_their_own_roles(
+    city: tuple[City, Engine], bare: Cli
+) -> None:
+    from jjadmin.services.courses import HEADERS as COURSE_HEADERS
+    from tests.helpers_school import school_row, write_csv
+
+    c, _ = city
+    columns = list(COURSE_HEADERS.values())
+    values = {
+        "期数": "2601", "课程编号": "JA02", "课程名称": "机构甲新课", "培训级别": "全员培训",
+        "课程类型": "面授", "学时类型": "专业科目", "学时": "24", "培训费用": "120",
+        "收费单位": INSTITUTION_A,
+    }  # fmt: skip
+    sheet = write_csv(bare.tmp / "课程.csv", [[values.get(h) for h in columns]], headers=columns)
+    institution = _as(bare, c.role_url("ia"), "ia")
+    done = institution("course", "import", str(sheet))
+    assert isinstance(done, dict) and done["created"] == 1
+    listed = institution("enroll", "list", "--period", "2601")
+    assert isinstance(listed, dict)
+    assert {i["learner_no"] for i in listed["items"]} == {TEACHERS["t1"][1], TEACHERS["t4"][1]}
+    city_admin = _as(bare, c.role_url("admin"), "admin")
+    city_admin("period", "create", "2602", "--select-from", "2026-09-01", "--select-to",
+               "2026-09-20", "--pay-by", "2026-10-10")  # fmt: skip
+    schools = write_csv(bare.tmp / "学校.csv", [school_row("4401060001", "440106")])
+    city_admin("school", "import", str(schools))
+    city_admin(
+        "account", "add", "th", "--role", "district", "--district", "440106", "--name", "天河",
+        "--mobile", "13900139000", "--password-stdin", input="Th1sPassword\n",
+    )  # fmt: skip
+    issued = city_admin("account", "token", "cron", "--days", "30")
+    assert isinstance(issued, dict)
+    bare.monkeypatch.setenv("JJADMIN_TOKEN", str(issued["token"]))
+    stats = bare.json("--db", c.role_url("cron"), "enroll", "stats", "--period", "2601",
+                      "--by", "district")  # fmt: skip
+    assert {i["district_code"] for i in stats["items"]} == {"440104", "440105"}  # the city's
+    refused = bare.json("--db", c.role_url("cron"), "school", "set", "4401040001",
+                        "--seal-name", "x", code=3)  # fmt: skip
+    assert refused["ok"] is False
