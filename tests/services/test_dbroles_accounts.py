@@ -336,3 +336,25 @@ def test_a_new_prefix_renames_the_roles_and_retires_the_old_groups(
     with moved.connect("s_yx1") as conn:
         count = conn.execute("SELECT count(*) FROM teacher").fetchone()
         assert count == (3,)  # t1, t2 and t5, which it asked for
+
+
+def test_recovering_the_last_city_admin_takes_the_owner_and_sets_the_roles_password(
+    city: tuple[City, Engine],
+) -> None:
+    from jjadmin.db import make_engine
+    from jjadmin.errors import PermissionDenied
+    from jjadmin.services.context import ServiceContext
+    from tests.factories import NOW
+
+    c, engine = city
+    through_role = make_engine(c.role_url("admin"))
+    try:
+        as_role = ServiceContext(engine=through_role, now=NOW, settings=c.settings())
+        with pytest.raises(PermissionDenied, match="不是该数据库的所有者"):
+            passwords.recover_admin(as_role, "admin", "Rec0vered!pass")
+    finally:
+        through_role.dispose()
+    owner = ServiceContext(engine=engine, now=NOW, settings=c.settings())
+    done = passwords.recover_admin(owner, "admin", "Rec0vered!pass")
+    assert done.owner == c.owner
+    assert _matches(_verifier(c, "admin"), "Rec0vered!pass")
