@@ -119,14 +119,20 @@ def main() -> None:
     finally:
         if a.keep:
             print(f"kept: {owner_url} (roles {prefix}*)")
-            return
-        with psycopg.connect(su, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            roles = conn.execute(
-                "SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", (prefix,)
-            ).fetchall()
-            for (name,) in roles:
-                conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+        else:
+            _drop(su, database, prefix)
+
+
+def _drop(su: str, database: str, prefix: str) -> None:
+    import psycopg
+
+    with psycopg.connect(su, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        roles = conn.execute(
+            "SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s)", (prefix,)
+        ).fetchall()
+        for (name,) in roles:
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"')
 
 
 def _server_side(
