@@ -66,7 +66,7 @@ def unit_clause(actor: Actor, table: str, *, visible: bool = False) -> ColumnEle
     if visible:
         pk = list(t.primary_key.columns)[0]
         for reach in TABLES[table].reach:
-            if scope_role(actor) in reach.roles:
+            if scope_role(actor) in reach.roles and reach.table in metadata.tables:
                 source = metadata.tables[reach.table]
                 on = t.c[reach.on] if reach.on else pk
                 found = or_(

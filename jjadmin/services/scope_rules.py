@@ -352,7 +352,11 @@ TABLES: dict[str, TableRule] = {
         counter_roles=ENROLLING,
     ),
     "ability_config": shared(),
-    "notice": shared(to("school"), holds("district_code"), writers={"district": "IUD"}),
+    # 公告 (a broadcast, read by every operator): posted by the city or a district, to
+    # audiences its targets name; the reads and the texts are the readers' own
+    "notice": shared(to("account", "posted_by"), writers={"district": "IUD"}),
+    "notice_target": shared(to("school"), holds("district_code"), writers={"district": "IUD"}),
+    "complaint_window": shared(),
     # people and what they did: within the unit
     # a teacher's login follows the teacher (its school_id is the school it was made in)
     "account": unit(to("school"), to("teacher"), holds("district_code"), holds("institution")),
@@ -376,14 +380,21 @@ TABLES: dict[str, TableRule] = {
     "enrollment": unit(to("school"), to("course"), system="SU"),
     "grade": unit(to("enrollment")),
     "ability_assessment": unit(to("teacher")),
+    # a file is its uploader's, and readable where the declaration it proves is
     "attachment": unit(
         to("account", "uploaded_by"),
-        reach=(Reach("credit_declaration", "attachment_id", ("district", "school")),),
+        reach=(Reach("credit_declaration_attachment", "attachment_id", ("district", "school")),),
     ),
     "credit_declaration": unit(to("teacher")),
     "credit_review": unit(to("credit_declaration", "declaration_id")),
     "credit_record": unit(to("teacher")),
     "complaint": unit(to("school")),
+    "complaint_reply": unit(to("complaint")),
+    "notice_read": unit(to("account")),
+    "notice_sms": unit(to("account"), to("school")),
+    "ability_selection": unit(to("teacher")),
+    "certificate": unit(to("teacher"), to("course")),
+    "credit_declaration_attachment": unit(to("credit_declaration", "declaration_id")),
     "bill": unit(to("school"), holds("charging_unit", "institution"), system="SIU"),
     "payment": unit(to("bill")),
     "special_user": unit(
@@ -407,6 +418,13 @@ TABLES: dict[str, TableRule] = {
 
 # Foreign keys that look like a unit link but are not the row's unit: each says why.
 NOT_LINKS: dict[str, tuple[str, ...]] = {
+    "credit_declaration": ("attachment_id",),  # the teacher's own proof
+    "credit_record": ("declaration_id", "grade_id", "course_id"),  # where hours came from
+    "special_training_review": ("application_id",),  # repeats the application's links
+    "verification_code": ("token_id",),  # the session the code verifies: the account's own
+    "notice": ("school_id", "district_code"),  # its audience is notice_target's (below)
+    "ability_selection": ("assessment_id",),  # the teacher's own assessment
+    "credit_declaration_attachment": ("attachment_id",),  # the declaration's file
     "complaint": ("teacher_id",),  # handled by the school at filing time (school_id)
     "enrollment": ("teacher_id", "bill_id"),  # the school at enrollment time; the paying bill
     "principal": ("teacher_id",),  # a grant of its school (school_id)

@@ -14,7 +14,7 @@ from jjadmin.models import metadata
 from jjadmin.services import scope_rules
 from jjadmin.services.dbroles.policies import ACCOUNT_ROLES, Scoper
 from jjadmin.services.dbroles.tables import coverage, rules, suggest
-from jjadmin.services.scope_rules import SHARED, TABLES, UNIT, Link, Reach, to, unit
+from jjadmin.services.scope_rules import TABLES, UNIT, Link, Reach, to, unit
 
 
 def _pks(md: MetaData) -> dict[str, str]:
@@ -72,10 +72,26 @@ def test_an_undeclared_unit_table_is_still_limited_by_its_foreign_keys(reminder:
     assert scoper.privileges("bill_reminder", "institution") == "S"  # and reads nothing
 
 
-def test_a_table_without_any_unit_link_is_shared_when_undeclared() -> None:
+def test_an_undeclared_table_without_a_unit_link_is_the_citys_alone() -> None:
+    md = _with(Table("sms_log", MetaData(), Column("id", Integer, primary_key=True)))
+    rule = suggest(md.tables["sms_log"])
+    assert rule.kind == UNIT and rule.links == ()
+    scoper = Scoper(rules(md), _pks(md))
+    assert scoper.privileges("sms_log", "city") == "SIUD"
+    assert {p.role for p in scoper.policies("sms_log")} == {"city", "system"}  # others: none
+
+
+def test_a_foreign_key_to_any_declared_unit_table_is_a_link_when_undeclared() -> None:
     other = MetaData()
-    table = Table("holiday", other, Column("day", String(10), primary_key=True))
-    assert suggest(table).kind == SHARED
+    for name in ("complaint", "school", "teacher", "account"):
+        metadata.tables[name].to_metadata(other)
+    reply = Table(
+        "complaint_note",
+        other,
+        Column("id", Integer, primary_key=True),
+        Column("complaint_id", Integer, ForeignKey("complaint.id")),
+    )
+    assert suggest(reply).links == (Link("complaint_id", to="complaint"),)
 
 
 def test_a_declared_link_that_is_no_foreign_key_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
