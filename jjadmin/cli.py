@@ -26,6 +26,8 @@ COMMANDS = [
     ("enroll", "enroll", "选课管理"),
     ("special_training", "special-training", "专项培训（报名与审核）"),
     ("me", "me", "学员个人平台"),
+    ("bill", "bill", "缴费管理（账单、缴款通知书、缴费、对账）"),
+    ("special_user", "special-user", "特殊用户"),
     ("audit", "audit", "审计日志"),
     ("batch", "batch", "导入批次"),
 ]

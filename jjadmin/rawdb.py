@@ -272,3 +272,54 @@ def as_json(value: Any) -> Any:
 
 def as_bool(value: Any) -> bool:
     return bool(value)
+
+
+class RawWriter(RawReader):
+    """A write transaction on the DB-API connection (see ServiceContext.raw_writing):
+    `execute` returns the row count; `when` binds an instant the way the models store it
+    (SQLite: naive UTC text with microseconds, as TZDateTime does; PostgreSQL: aware)."""
+
+    def __init__(self, conn: Any, dialect: str, where: str, *, reader: bool = False) -> None:
+        super().__init__(conn, dialect, where)
+        self.reader = reader  # the read-only connection of `connect`, made writable for now
+        self.keep = True  # False: roll back at the end (a dry run)
+
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> int:
+        try:
+            cur = self.conn.cursor()
+            try:
+                cur.execute(self._convert(sql), dict(params or {}))
+                return int(cur.rowcount or 0)
+            finally:
+                cur.close()
+        except Exception as exc:
+            mapped = map_driver_error(exc, self.where)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        return self._run(sql, params)
+
+    def begin(self) -> None:
+        if self.dialect == "sqlite":
+            if self.reader:
+                self._run("PRAGMA query_only=OFF", None)
+            self._run("PRAGMA foreign_keys=ON", None)
+            self._run("BEGIN IMMEDIATE", None)
+
+    def finish(self, *, commit: bool) -> None:
+        if self.dialect == "sqlite":
+            if self.conn.in_transaction:
+                self._run("COMMIT" if commit else "ROLLBACK", None)
+            if self.reader:
+                self._run("PRAGMA query_only=ON", None)
+        elif commit:
+            self.conn.commit()
+        else:
+            self.conn.rollback()
+
+    def when(self, moment: datetime) -> Any:
+        if self.dialect == "sqlite":
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return moment

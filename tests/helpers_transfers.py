@@ -22,13 +22,16 @@ from tests.factories import NOW
 
 
 def ensure_period(session: Session, code: str) -> str:
-    """A period row (windows are irrelevant to transfers)."""
+    """A period row: NN 01 selects in March and is paid by April 15th, NN 02 in September and
+    by October 15th (so 2502 is an earlier period at tests.factories.NOW, 2601 is not)."""
     if session.get(Period, code) is None:
         year = 2000 + int(code[:2])
-        month = 1 if code.endswith("01") else 7
+        month = 3 if code.endswith("01") else 9
         start = datetime.fromisoformat(f"{year}-{month:02d}-01T00:00:00+08:00")
+        end = datetime.fromisoformat(f"{year}-{month:02d}-28T23:59:59+08:00")
+        pay_by = datetime.fromisoformat(f"{year}-{month + 1:02d}-15T23:59:59+08:00")
         session.add(
-            Period(code=code, select_from=start, select_to=start, pay_by=start, created_at=NOW)
+            Period(code=code, select_from=start, select_to=end, pay_by=pay_by, created_at=NOW)
         )
         session.flush()
     return code

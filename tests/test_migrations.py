@@ -155,3 +155,70 @@ def test_a_populated_database_of_the_first_release_upgrades_to_head_on_postgresq
     finally:
         engine.dispose()
         drop_pg_database(url)
+
+
+def _old_billing_rows(engine: Engine) -> None:
+    """A school, teacher, period, bill and special-user row as revision 0002 stored them."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO district (code, name) VALUES ('440104', '越秀区')"))
+        conn.execute(
+            text(
+                "INSERT INTO school (id, code, name, district_code, school_type, seal_name, town,"
+                " nature, head_name, head_mobile, version, created_at, updated_at) VALUES (1,"
+                " '4401040001', '示范小学', '440104', '小学', '广州市示范小学', '街', '公办',"
+                " '校长', '13800138000', 1, '2026-01-01', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO teacher (id, learner_no, name, id_number, gender, birth_date, mobile,"
+                " school_id, stage, subject, status, review_state, version, created_at,"
+                " updated_at) VALUES (1, '44012600000001', '张三', '440104199001010011', '男',"
+                " '1990-01-01', '13800138000', 1, '小学', '语文', '在职', 'normal', 1,"
+                " '2026-01-01', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO period (code, select_from, select_to, pay_by, created_at) VALUES"
+                " ('2601', '2026-03-01', '2026-03-20', '2026-04-10', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO bill (id, bill_no, period, school_id, charging_unit, name, amount,"
+                " state, created_at, updated_at) VALUES (1, 'ZD2601-000001', '2601', 1, '电大',"
+                " '示范小学2601期培训费', 12000, 'paid', '2026-03-21', '2026-03-21')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO special_user (id, teacher_id, period, enrollment_ids, flagged_at,"
+                " occurrence, detail) VALUES (1, 1, '2601', '[]', '2026-04-11', 1, '{}')"
+            )
+        )
+
+
+def test_upgrading_a_0002_database_keeps_its_bills_and_special_users(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from jjadmin.db import migrations_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}", create=True)
+    try:
+        command.upgrade(migrations_config(engine), "0002")
+        _old_billing_rows(engine)
+        migrate(engine)
+        assert _diffs(engine) == []
+        with engine.connect() as conn:
+            bill = conn.execute(text("SELECT amount, state, enrollments, version FROM bill")).one()
+            flag = conn.execute(text("SELECT level, version, cleared_at FROM special_user")).one()
+        assert tuple(bill) == (12000, "paid", 0, 1)
+        assert tuple(flag) == ("全员培训", 1, None)
+        names = {ix["name"] for ix in inspect(engine).get_indexes("enrollment")}
+        assert "ix_enrollment_bill_id" not in names
+    finally:
+        engine.dispose()

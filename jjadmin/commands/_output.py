@@ -38,6 +38,7 @@ class Col:
     header: str
     fmt: Callable[[Any], str] | None = None
     justify: str = "left"
+    whole: bool = False  # a key column (学号, 账单号…): never shortened or wrapped
 
 
 def to_jsonable(value: Any) -> Any:
@@ -123,10 +124,17 @@ class Output:
             self.err.print("[dim]没有符合条件的记录[/dim]")
             return
         table = _table(title=title, show_lines=False)
-        for c in columns:
-            table.add_column(c.header, justify=c.justify)  # type: ignore[arg-type]
-        for item in items:
-            table.add_row(*[(c.fmt or human)(item.get(c.key)) for c in columns])
+        cells = [[(c.fmt or human)(item.get(c.key)) for c in columns] for item in items]
+        for i, c in enumerate(columns):
+            if c.whole:
+                from rich.cells import cell_len
+
+                widest = max(cell_len(row[i]) for row in cells)
+                table.add_column(c.header, justify=c.justify, no_wrap=True, min_width=widest)  # type: ignore[arg-type]
+            else:
+                table.add_column(c.header, justify=c.justify)  # type: ignore[arg-type]
+        for row in cells:
+            table.add_row(*row)
         self.out.print(table)
         if total is not None and total > len(items):
             self.err.print(

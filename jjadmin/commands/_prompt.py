@@ -22,12 +22,24 @@ def ask_password(message: str, *, option: str = "--password-stdin") -> str:
     return str(answer)
 
 
-def ask_text(message: str, *, option: str) -> str:
+def ask_text(message: str, *, option: str, default: str = "") -> str:
     if not interactive():
         raise UsageError(f"没有终端可提示输入：{message}", hint=f"使用 {option} 提供该值")
     import questionary
 
-    answer = questionary.text(message).ask()
+    answer = questionary.text(message, default=default).ask()
+    if answer is None:
+        raise UsageError("已取消")
+    return str(answer)
+
+
+def ask_path(message: str, *, option: str) -> str:
+    """A file path, with completion; raises UsageError without a terminal."""
+    if not interactive():
+        raise UsageError(f"没有终端可提示输入：{message}", hint=f"使用 {option} 提供该文件")
+    import questionary
+
+    answer = questionary.path(message).ask()
     if answer is None:
         raise UsageError("已取消")
     return str(answer)

@@ -1,4 +1,4 @@
-"""`jjadmin period`: 期数管理 (create, list, show)."""
+"""`jjadmin period`: 期数管理 (create, list, show, close)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
-from jjadmin.commands._options import JsonOpt, LimitOpt, OffsetOpt
+from jjadmin.commands._options import DistrictOpt, DryRunOpt, JsonOpt, LimitOpt, OffsetOpt
 from jjadmin.commands._output import Col
 
 app = typer.Typer(help="期数管理", no_args_is_help=True)
@@ -89,3 +89,36 @@ def period_show(ctx: typer.Context, code: CodeArg, as_json: JsonOpt = False) -> 
 
     view = periods.show_period(service_context(ctx), code=code)
     out.record(view, SHOW_FIELDS, title=f"{view.period} 期")
+
+
+@app.command(
+    "close",
+    epilog="示例: jjadmin period close 2601 --json（cron：每天 02:00 运行，见 README）；"
+    "jjadmin period close 2601 --level 区级培训 --dry-run",
+)
+def period_close(
+    ctx: typer.Context,
+    code: CodeArg,
+    dry_run: DryRunOpt = False,
+    level: Annotated[
+        str, typer.Option("--level", help="培训级别：全员培训（市级，默认）或 区级培训")
+    ] = "全员培训",
+    district: DistrictOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """期数结算：缴费截止后，把选课既未缴费也未删除的教师设为特殊用户（可重复运行）。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.services.billing import close
+
+    r = close.close_period(
+        service_context(ctx), period=code, dry_run=dry_run, level=level, district=district
+    )
+    if out.as_json:
+        out.emit(r)
+        return
+    verb = "将" if r.dry_run else "已"
+    out.result(
+        f"{r.period} 期{r.level}结算{'（试运行，未写入）' if r.dry_run else ''}："
+        f"{verb}新增特殊用户 {r.flagged} 名（{r.enrollments} 条未缴费选课），"
+        f"已是特殊用户 {r.already_flagged} 名"
+    )

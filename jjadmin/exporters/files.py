@@ -36,3 +36,15 @@ def _same_file(a: Path, b: Path) -> bool:
     except OSError:
         pass
     return a.resolve() == b.resolve()
+
+
+def publish(tmp: str | Path, path: Path) -> Path:
+    """Move a finished temporary file into place with the permissions a new file gets
+    (the umask), not the 0600 of `tempfile.mkstemp`."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, path)
+    return path

@@ -78,6 +78,20 @@ class Enrollment(SQLModel, table=True):
             postgresql_where=text("state = 'active'"),
         ),
         Index("ix_enrollment_period_school", "period", "school_id"),
+        # what is still to pay: bill generation reads it alone (covering, in bill order) and
+        # so does the period close (enrollments paid through their bill leave it: a paid
+        # city is an empty scan)
+        Index(
+            "ix_enrollment_unpaid",
+            "period",
+            "school_id",
+            "course_id",
+            "teacher_id",
+            "state",
+            "paid",
+            sqlite_where=text("state = 'active' AND paid = 0"),
+            postgresql_where=text("state = 'active' AND paid = false"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -87,7 +101,9 @@ class Enrollment(SQLModel, table=True):
     school_id: int = Field(foreign_key="school.id")  # the school at enrollment time
     state: str = Field(default="active", max_length=8)
     paid: bool = Field(default=False)
-    bill_id: int | None = Field(default=None, foreign_key="bill.id", index=True)
+    # the bill that paid it (set when paid; an unpaid bill's enrollments are its school's
+    # unpaid ones of the bill's charging unit); read through (period, school_id), no index
+    bill_id: int | None = Field(default=None, foreign_key="bill.id")
     source: str = Field(default="admin", max_length=10)  # admin | self | import | force
     created_by: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(sa_type=TZDateTime)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # SQLAlchemy loads only when a command needs the engine (star
     from sqlalchemy.orm import Session
 
     from jjadmin.config import Settings
-    from jjadmin.rawdb import RawReader
+    from jjadmin.rawdb import RawReader, RawWriter
     from jjadmin.services.sms import SmsSender
 
 ROLE_NAMES = {
@@ -320,6 +320,36 @@ class ServiceContext:
                 self.engine.dialect.name,
                 self.engine.url.render_as_string(hide_password=True),
             )
+
+    @contextmanager
+    def raw_writing(self) -> Iterator[RawWriter]:
+        """One write transaction on the DB-API driver, for a set-based service that needs no
+        ORM (`period close`): no SQLAlchemy import when the context was built from a URL.
+        SQLite: BEGIN IMMEDIATE. Committed at the end (rolled back when `keep` was set to
+        False, or the block raises)."""
+        from jjadmin.rawdb import RawWriter
+
+        raw = self._direct()
+        pooled: Any = None
+        if raw is not None:
+            writer = RawWriter(raw.conn, raw.dialect, raw.where, reader=True)
+        else:
+            pooled = self.engine.raw_connection()
+            writer = RawWriter(
+                pooled.driver_connection,
+                self.engine.dialect.name,
+                self.engine.url.render_as_string(hide_password=True),
+            )
+        try:
+            writer.begin()
+            yield writer
+            writer.finish(commit=writer.keep)
+        except BaseException:
+            writer.finish(commit=False)
+            raise
+        finally:
+            if pooled is not None:
+                pooled.close()
 
     def with_actor(self, actor: Actor) -> ServiceContext:
         """A copy acting as `actor` (tests, bootstrap)."""

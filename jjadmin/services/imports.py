@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -262,8 +262,12 @@ ROW_TABLES = {
     "payment": "batch_id",
 }
 # Rows a batch inserted that must still be in their initial state to be undone
-# (a transfer request approved, rejected or cancelled since is a later change).
-ROW_STATE_GUARDS = {"transfer": ("state", "pending"), "enrollment": ("state", "active")}
+# (a transfer request approved, rejected or cancelled since is a later change; an enrollment
+# dropped, voided or paid through its school's bill since is one too).
+ROW_STATE_GUARDS: dict[str, dict[str, Any]] = {
+    "transfer": {"state": "pending"},
+    "enrollment": {"state": "active", "paid": False},
+}
 
 
 def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
@@ -307,12 +311,11 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
                 .all()
             )
             conflicts.extend(f"{name}#{i}" for i in changed)
-        for name, (column, initial) in ROW_STATE_GUARDS.items():
+        for name, initial in ROW_STATE_GUARDS.items():
             t = tables[name]
+            moved_on = or_(*(t.c[column] != value for column, value in initial.items()))
             decided = (
-                session.execute(
-                    select(t.c.id).where(t.c.batch_id == batch_id, t.c[column] != initial)
-                )
+                session.execute(select(t.c.id).where(t.c.batch_id == batch_id, moved_on))
                 .scalars()
                 .all()
             )
@@ -337,6 +340,7 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
                 select(enr.c.course_id).where(enr.c.batch_id == batch_id).distinct()
             ).scalars()
         )
+        touched |= _follow_restored(session, changes)
         try:
             for name, column_name in ROW_TABLES.items():
                 t = tables[name]
@@ -379,19 +383,48 @@ _LABELS = {
     "school": ("学校", "code"),
     "teacher": ("教师", "learner_no"),
     "course": ("课程", "code"),
-    "enrollment": ("选课记录", None),
+    "enrollment": ("选课记录", None),  # named by 学号 and 课程编号 (_enrollment_labels)
     "transfer": ("调动申请", None),
     "grade": ("成绩", None),
     "payment": ("缴费", None),
 }
 
 
+def _enrollment_labels(session: Session, ids: list[int]) -> dict[int, str]:
+    """ "选课记录 44012600000001/C001（已缴费）" for the enrollments `ids`."""
+    tables = metadata.tables
+    enr, teacher, course = tables["enrollment"], tables["teacher"], tables["course"]
+    rows = session.execute(
+        select(enr.c.id, teacher.c.learner_no, course.c.code, enr.c.state, enr.c.paid)
+        .join(teacher, teacher.c.id == enr.c.teacher_id)
+        .join(course, course.c.id == enr.c.course_id)
+        .where(enr.c.id.in_(ids))
+    ).all()
+    states = {"dropped": "已删除", "voided": "已作废"}
+    out = {}
+    for eid, learner_no, code, state, paid in rows:
+        why = "已缴费" if paid else states.get(state, "")
+        out[int(eid)] = f"选课记录 {learner_no}/{code}" + (f"（{why}）" if why else "")
+    return out
+
+
 def _labels(session: Session, refs: Sequence[str]) -> list[str]:
     """Name rows as users know them: "school#12" becomes "学校 4401040001"."""
     tables = metadata.tables
+    enrollments = _enrollment_labels(
+        session,
+        [
+            int(r.partition("#")[2])
+            for r in refs
+            if r.startswith("enrollment#") and r[11:].isdigit()
+        ],
+    )
     out: list[str] = []
     for ref in refs:
         name, _, raw_id = ref.partition("#")
+        if name == "enrollment" and raw_id.isdigit() and int(raw_id) in enrollments:
+            out.append(enrollments[int(raw_id)])
+            continue
         title, key = _LABELS.get(name, (name, None))
         label = f"{title} #{raw_id}"
         if key is not None and name in tables and raw_id.isdigit():
@@ -423,6 +456,49 @@ def _restore(table: Any, key: str, value: Any) -> Any:
     if isinstance(col_type, Date):
         return date.fromisoformat(value)
     return value
+
+
+def _follow_restored(session: Session, changes: Sequence[BatchChange]) -> set[int]:
+    """What an undone change brings back with it; returns the courses whose seats changed.
+
+    A bill back to unpaid (an undone payment import): the enrollments it paid are unpaid
+    again. A special-user flag back to open (an undone collective clearing): the enrollments
+    the clearing voided are active again (a bill they left must then be generated again:
+    `bill pay` refuses a bill whose enrollments changed).
+    """
+    tables = metadata.tables
+    enr, bill = tables["enrollment"], tables["bill"]
+    bills = [ch.row_id for ch in changes if ch.table_name == "bill"]
+    for bill_id, period, school_id in session.execute(
+        select(bill.c.id, bill.c.period, bill.c.school_id).where(
+            bill.c.id.in_(bills), bill.c.state == "unpaid"
+        )
+    ).all():
+        session.execute(
+            update(enr)
+            .where(enr.c.period == period, enr.c.school_id == school_id, enr.c.bill_id == bill_id)
+            .values(paid=False, bill_id=None)
+        )
+    voided = sorted(
+        {
+            int(i)
+            for ch in changes
+            if ch.table_name == "special_user"
+            for i in ((ch.after or {}).get("detail") or {}).get("voided", [])
+        }
+    )
+    courses: set[int] = set()
+    for i in range(0, len(voided), 500):
+        chunk = voided[i : i + 500]
+        courses.update(
+            session.execute(
+                update(enr)
+                .where(enr.c.id.in_(chunk), enr.c.state == "voided")
+                .values(state="active", dropped_by=None, dropped_at=None)
+                .returning(enr.c.course_id)
+            ).scalars()
+        )
+    return courses
 
 
 def _recount_courses(session: Session, course_ids: set[int]) -> None:

@@ -383,7 +383,11 @@ TABLES: dict[str, TableRule] = {
     # a file is its uploader's, and readable where the declaration it proves is
     "attachment": unit(
         to("account", "uploaded_by"),
-        reach=(Reach("credit_declaration_attachment", "attachment_id", ("district", "school")),),
+        reach=(
+            Reach("credit_declaration_attachment", "attachment_id", ("district", "school")),
+            # a seal proof is seen where the flag it cleared is (a district's 区级 flags)
+            Reach("special_user", "seal_proof_id", ("district",)),
+        ),
     ),
     "credit_declaration": unit(to("teacher")),
     "credit_review": unit(to("credit_declaration", "declaration_id")),
@@ -399,6 +403,7 @@ TABLES: dict[str, TableRule] = {
     "payment": unit(to("bill")),
     "special_user": unit(
         to("teacher"),
+        holds("district_code"),  # a 区级 flag is the raising district's to clear
         reach=(
             Reach("special_training_application", "teacher_id", ("institution",), "teacher_id"),
         ),
@@ -427,6 +432,7 @@ NOT_LINKS: dict[str, tuple[str, ...]] = {
     "credit_declaration_attachment": ("attachment_id",),  # the declaration's file
     "complaint": ("teacher_id",),  # handled by the school at filing time (school_id)
     "enrollment": ("teacher_id", "bill_id"),  # the school at enrollment time; the paying bill
+    "special_user": ("seal_proof_id",),  # the proof of its clearing (attachment reaches it)
     "principal": ("teacher_id",),  # a grant of its school (school_id)
     "school_admin": ("teacher_id",),  # a grant of its school (school_id)
     # the applicant's school when applying; the enrollment its approval made

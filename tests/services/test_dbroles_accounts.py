@@ -272,7 +272,8 @@ def test_a_receiving_school_learns_of_another_schools_teacher_what_a_request_nee
         )
         su.execute(
             "INSERT INTO special_user (teacher_id, period, enrollment_ids, flagged_at,"
-            " occurrence, detail) VALUES (%s, '2502', '[]', now(), 1, '{}')",
+            " occurrence, detail, level, version)"
+            " VALUES (%s, '2502', '[]', now(), 1, '{}', '全员培训', 1)",
             (c.teachers["t4"],),
         )
     ids = sorted(c.teachers.values())

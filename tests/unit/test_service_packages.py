@@ -20,6 +20,8 @@ LIGHT_MODULES = (
     "jjadmin.services.teachers.views",
     "jjadmin.services.enrollment.stats",
     "jjadmin.services.identity",
+    "jjadmin.services.billing.special_users",  # special-user list
+    "jjadmin.services.billing.close",  # period close, the cron job
 )
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "pydantic_settings")
 

@@ -285,22 +285,27 @@ BEGIN{check}
   END IF;
 END
 $fn$"""
+    # the same facts as services/transfers/blocks._find_blocks (a test holds both equal)
     blocks = f"""
-CREATE OR REPLACE FUNCTION jjadmin_transfer_blocks(p_teacher_ids integer[], p_before text)
+CREATE OR REPLACE FUNCTION jjadmin_transfer_blocks(p_teacher_ids integer[], p_now timestamptz)
 RETURNS TABLE (teacher_id integer, kind text, period text, level text, district_code text,
                transfer_id integer, to_school_id integer)
 LANGUAGE plpgsql STABLE {d.definer()} AS $fn$
 BEGIN{check}
   RETURN QUERY
-    SELECT s.teacher_id, 'special'::text, s.period::text, NULL::text, NULL::text,
-           NULL::integer, NULL::integer
+    SELECT s.teacher_id, 'special'::text, s.period::text, s.level::text,
+           s.district_code::text, NULL::integer, NULL::integer
     FROM special_user s WHERE s.teacher_id = ANY(p_teacher_ids) AND s.cleared_at IS NULL
     UNION ALL
-    SELECT e.teacher_id, 'unpaid', e.period::text, c.level::text, c.district_code::text,
+    SELECT e.teacher_id, 'unpaid', e.period::text, c.level::text, sc.district_code::text,
            NULL, NULL
-    FROM enrollment e JOIN course c ON c.id = e.course_id
+    FROM enrollment e
+    JOIN course c ON c.id = e.course_id
+    JOIN period p ON p.code = e.period
+    JOIN teacher t ON t.id = e.teacher_id
+    JOIN school sc ON sc.id = t.school_id
     WHERE e.teacher_id = ANY(p_teacher_ids) AND e.state = 'active' AND NOT e.paid
-      AND e.period < p_before
+      AND c.fee + c.material_fee > 0 AND p.pay_by < p_now
     UNION ALL
     SELECT t.teacher_id, 'pending', NULL, NULL, NULL, t.id, t.to_school_id
     FROM transfer t WHERE t.teacher_id = ANY(p_teacher_ids) AND t.state = 'pending'
@@ -377,7 +382,7 @@ def executable() -> dict[str, tuple[str, ...]]:
         "jjadmin_account_role(integer, text, boolean)": OPERATOR_ROLES,
         "jjadmin_max_learner_no(text)": tuple(r for r in TEACHER_WRITERS if r in OPERATOR_ROLES),
         "jjadmin_transfer_teachers(text[], boolean)": TRANSFER_ROLES,
-        "jjadmin_transfer_blocks(integer[], text)": TRANSFER_ROLES,
+        "jjadmin_transfer_blocks(integer[], timestamp with time zone)": TRANSFER_ROLES,
         "jjadmin_lock_teachers(integer[])": OPERATOR_ROLES,
         "jjadmin_teachers_elsewhere(text[])": tuple(
             r for r in TEACHER_WRITERS if r in OPERATOR_ROLES

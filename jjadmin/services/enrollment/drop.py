@@ -19,6 +19,8 @@ from jjadmin.rules.windows import (
     school_based_enrollment_open,
 )
 from jjadmin.services import audit
+from jjadmin.services.billing.bills import refresh_open_bills
+from jjadmin.services.billing.common import lock_period
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.enrollment.common import (
     ACTIVE,
@@ -32,7 +34,6 @@ from jjadmin.services.enrollment.common import (
     _window_text,
 )
 from jjadmin.services.enrollment.gate import SCHOOL_BASED_BY_SCHOOL, SchoolBasedClosed
-from jjadmin.services.period_lookup import get_period
 from jjadmin.services.scope import OUT_OF_SCOPE
 
 
@@ -93,9 +94,10 @@ def _find_enrollment(
 
 def _may_drop(ctx: ServiceContext, actor: Actor, p: Period, course: Course, t: _Teacher) -> None:
     """Inside the window: the teacher, a school or district in scope, the city, the course's
-    institution; afterwards only the course's institution or the city. A 校本 course is the
-    school's to enroll and drop (a school or district in scope) until 12-31 of its year,
-    window or not; never the teacher's.
+    institution; afterwards only the course's institution, the district for its own 区级
+    courses (seed: 区级选课未缴费记录向教师所在区（县）教师培训机构管理员申请删除记录), or the city.
+    A 校本 course is the school's to enroll and drop (a school or district in scope) until
+    12-31 of its year, window or not; never the teacher's.
 
     Raises PermissionDenied (3), SelectionWindowClosed (5), Conflict (5: a teacher's 校本
     enrollment), SchoolBasedClosed (5: a 校本 course after its year).
@@ -107,16 +109,25 @@ def _may_drop(ctx: ServiceContext, actor: Actor, p: Period, course: Course, t: _
         raise PermissionDenied(
             "培训机构只能删除本机构（收费单位）课程的选课", hint="请联系该课程的收费单位"
         )
+    own_district_course = (
+        actor.role == "district"
+        and course.level == TrainingLevel.DISTRICT.value
+        and course.district_code == actor.district_code
+    )
+    if own_district_course:
+        return
     if not _teacher_in_scope(actor, t):
         raise PermissionDenied(OUT_OF_SCOPE, hint=_scope_hint(actor))
     if course.level == TrainingLevel.SCHOOL_BASED:
         _may_drop_school_based(ctx, actor, course)
         return
     if not in_selection_window(p, ctx.now):
+        who = f"该课程的培训机构（收费单位：{course.charging_unit}）"
+        if course.level == TrainingLevel.DISTRICT.value:
+            who += "、课程所在区的区级培训管理员"
         raise SelectionWindowClosed(
             f"不在选课时间内（{_window_text(p)}），不能再删除选课",
-            hint=f"选课时间外只能由该课程的培训机构（收费单位：{course.charging_unit}）"
-            "或市级培训中心删除",
+            hint=f"选课时间外只能由{who}或市级培训中心删除",
         )
 
 
@@ -138,7 +149,8 @@ def _drop(
     ctx: ServiceContext, actor: Actor, *, period: str, learner_no: str, course_code: str
 ) -> DropResult:
     with ctx.transaction() as session:
-        p = get_period(session, period)
+        # the period's billing lock (shared): a close running now sees this drop or waits
+        p = lock_period(session, period, exclusive=False)
         enrollment, course, teacher, district = _find_enrollment(
             session, p.code, learner_no, course_code
         )
@@ -152,6 +164,7 @@ def _drop(
         enrollment.dropped_by = actor.account_id
         enrollment.dropped_at = ctx.now
         session.flush()
+        refresh_open_bills(session, actor, ctx.now, p.code, {enrollment.school_id})
         course_t = COURSE_T.c
         session.execute(
             update(COURSE_T)
@@ -179,7 +192,8 @@ def drop_enrollment(
     """删除选课 by an administrator; the seat is released.
 
     Raises InvalidValue (1), NotFound (4), PermissionDenied (3), SelectionWindowClosed (5,
-    a school/district after the window), Conflict (5, paid or already dropped).
+    a school, or a district for another course than its own 区级, after the window), Conflict
+    (5, paid or already dropped). An unpaid bill the enrollment was in is brought up to date.
     """
     actor = ctx.require("city", "district", "school", "institution", action="删除选课")
     return _drop(

@@ -12,13 +12,21 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from jjadmin.clock import local
-from jjadmin.models import Course, District, Enrollment, SpecialUser, Transfer
-from jjadmin.rules.codes import current_period
+from jjadmin.models import (
+    Course,
+    District,
+    Enrollment,
+    Period,
+    School,
+    SpecialUser,
+    Teacher,
+    Transfer,
+)
 from jjadmin.services.dbroles.rows import row_security
 from jjadmin.services.transfers.common import _chunks
 
 CITY_CENTRE = "广州市教师远程培训中心"
+TEACHERS_DISTRICT = "教师所在区（县）教师培训机构管理员"
 SPECIAL_USER_RULE = "特殊用户必须先到市教师远程培训中心消除特殊用户后方可申请调动"
 
 
@@ -26,39 +34,58 @@ SPECIAL_USER_RULE = "特殊用户必须先到市教师远程培训中心消除�
 class _Blocks:
     """Why a teacher cannot be moved right now (all found at once, set-based)."""
 
-    special_periods: list[str] = field(default_factory=list)
-    unpaid: list[tuple[str, str, str | None]] = field(default_factory=list)  # period, level, 区
+    # open special-user flags: period, level, the district that raised a 区级 flag
+    specials: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # unpaid earlier enrollments: period, level, the teacher's district
+    unpaid: list[tuple[str, str, str | None]] = field(default_factory=list)
     pending: tuple[int, int] | None = None  # (transfer id, to_school_id)
+
+    @property
+    def special_periods(self) -> list[str]:
+        return sorted({period for period, _, _ in self.specials})
 
 
 def _find_blocks(session: Session, teacher_ids: Sequence[int], now: datetime) -> dict[int, _Blocks]:
-    """Special-user flags, unpaid earlier enrollments and pending transfers per teacher."""
+    """Special-user flags, unpaid earlier enrollments and pending transfers per teacher.
+
+    "Unpaid" is an active enrollment of a course with a fee due (培训费用 + 教材费用 > 0) that
+    its bill has not paid; "earlier" is a period whose payment deadline has passed (seed:
+    往期选课未缴费记录). A free 区级/专项/校本 enrollment never blocks anyone.
+    """
     blocks: dict[int, _Blocks] = defaultdict(_Blocks)
-    current = current_period(local(now))
     ids = sorted(set(teacher_ids))
     if row_security(session):
-        return _blocks_through_owner(session, ids, current)
+        return _blocks_through_owner(session, ids, now)
     for chunk in _chunks(ids):
         specials = session.execute(
-            select(col(SpecialUser.teacher_id), col(SpecialUser.period))
+            select(
+                col(SpecialUser.teacher_id),
+                col(SpecialUser.period),
+                col(SpecialUser.level),
+                col(SpecialUser.district_code),
+            )
             .where(col(SpecialUser.teacher_id).in_(chunk), col(SpecialUser.cleared_at).is_(None))
-            .order_by(col(SpecialUser.period))
+            .order_by(col(SpecialUser.period), col(SpecialUser.level))
         ).all()
-        for tid, period in specials:
-            blocks[tid].special_periods.append(period)
+        for tid, period, level, district in specials:
+            blocks[tid].specials.append((period, level, district))
         unpaid = session.execute(
             select(
                 col(Enrollment.teacher_id),
                 col(Enrollment.period),
                 col(Course.level),
-                col(Course.district_code),
+                col(School.district_code),
             )
             .join(Course, col(Course.id) == col(Enrollment.course_id))
+            .join(Period, col(Period.code) == col(Enrollment.period))
+            .join(Teacher, col(Teacher.id) == col(Enrollment.teacher_id))
+            .join(School, col(School.id) == col(Teacher.school_id))
             .where(
                 col(Enrollment.teacher_id).in_(chunk),
                 col(Enrollment.state) == "active",
                 col(Enrollment.paid).is_(False),
-                col(Enrollment.period) < current,
+                col(Course.fee) + col(Course.material_fee) > 0,
+                col(Period.pay_by) < now,
             )
             .order_by(col(Enrollment.period), col(Course.level))
         ).all()
@@ -74,18 +101,18 @@ def _find_blocks(session: Session, teacher_ids: Sequence[int], now: datetime) ->
     return blocks
 
 
-def _blocks_through_owner(session: Session, ids: list[int], current: str) -> dict[int, _Blocks]:
+def _blocks_through_owner(session: Session, ids: list[int], now: datetime) -> dict[int, _Blocks]:
     """The same facts for a city's account role, which cannot read another school's rows:
     the owner's function jjadmin_transfer_blocks answers them (a test holds both equal)."""
     blocks: dict[int, _Blocks] = defaultdict(_Blocks)
     for chunk in _chunks(ids):
         rows = session.execute(
-            text("SELECT * FROM jjadmin_transfer_blocks(CAST(:ids AS integer[]), :before)"),
-            {"ids": list(chunk), "before": current},
+            text("SELECT * FROM jjadmin_transfer_blocks(CAST(:ids AS integer[]), :now)"),
+            {"ids": list(chunk), "now": now},
         ).all()
         for tid, kind, period, level, district, transfer_id, to_school_id in rows:
             if kind == "special":
-                blocks[tid].special_periods.append(period)
+                blocks[tid].specials.append((period, level, district))
             elif kind == "unpaid":
                 blocks[tid].unpaid.append((period, level, district))
             else:
@@ -112,12 +139,33 @@ def _unpaid_message(unpaid: list[tuple[str, str, str | None]], districts: dict[s
             {districts.get(d or "", "") for _, lvl, d in unpaid if lvl == "区级培训"} - {""}
         )
         office = (
-            f"{'、'.join(names)}教师培训机构管理员" if names else "所在区（县）教师培训机构管理员"
+            f"{'、'.join(names)}教师培训机构管理员"
+            if names
+            else "教师所在区（县）教师培训机构管理员"
         )
         who.append(f"区级选课未缴费记录请向{office}申请删除记录")
     if levels - {"全员培训", "区级培训"}:
         who.append("其他选课未缴费记录请向课程的收费单位申请删除记录")
     return f"有往期选课未缴费记录（{listed}），{'；'.join(who)}"
+
+
+def _special_message(
+    specials: list[tuple[str, str, str | None]], districts: dict[str, str]
+) -> tuple[str, str]:
+    """A special user: which flags, and who removes them (the city for 全员培训, the district
+    that raised a 区级 flag)."""
+    listed = "、".join(f"{period}期{level}" for period, level, _ in specials)
+    if any(level != "区级培训" for _, level, _ in specials):
+        return (
+            f"是特殊用户（{listed}选课未缴费），{SPECIAL_USER_RULE}",
+            "教师本人持有效证件到市教师远程培训中心办理（jjadmin special-user clear 学号 …）",
+        )
+    names = sorted({districts.get(d or "", "") for _, _, d in specials} - {""})
+    office = f"{'、'.join(names)}教师培训机构管理员" if names else "所在区（县）教师培训机构管理员"
+    return (
+        f"是特殊用户（{listed}选课未缴费），须先由{office}取消特殊用户后方可申请调动",
+        "区级培训的特殊用户由该区取消（jjadmin special-user clear 学号 …）",
+    )
 
 
 def _block_message(
@@ -139,12 +187,8 @@ def _block_message(
             f"已有待审批的调动申请 #{tid}{target}，不能重复申请",
             f"等待审批，或由申请学校撤销：jjadmin transfer cancel {tid}",
         )
-    if blocks.special_periods:
-        periods = "、".join(blocks.special_periods)
-        return (
-            f"是特殊用户（{periods}期选课未缴费），{SPECIAL_USER_RULE}",
-            "教师本人持有效证件到市教师远程培训中心办理（jjadmin special-user clear 学号 …）",
-        )
+    if blocks.specials:
+        return _special_message(blocks.specials, districts)
     if blocks.unpaid:
         return _unpaid_message(blocks.unpaid, districts), None
     return None
