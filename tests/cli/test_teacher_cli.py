@@ -274,8 +274,9 @@ def test_review_flags_and_reasons(city: Cli) -> None:
         (1, "rejected", "与证件不符"),
         (2, "approved", None),
     ]
-    human = city.run("teacher", "show", no).stdout
-    assert "信息审核记录" in human and "与证件不符" in human
+    shown_human = city.run("teacher", "show", no)
+    human = shown_human.stdout
+    assert "信息审核记录" in shown_human.stderr and "与证件不符" in human
 
 
 def test_archive_to_an_unknown_status_exits_1(city: Cli) -> None:

@@ -251,7 +251,7 @@ def test_import_reports_row_errors_and_writes_them_to_the_errors_workbook(
     assert cli.json("transfer", "list") == {"items": [], "total": 0}
 
     dry = cli.json("transfer", "import", str(path), "--dry-run", code=1)
-    assert dry["dry_run"] is True and dry["created"] == 0
+    assert dry["dry_run"] is True and dry["created"] == 1  # what the good row would add
     human = cli.run("transfer", "import", str(path), code=1)
     assert "未写入任何数据" in human.stderr
 
@@ -271,7 +271,7 @@ def test_import_reports_row_errors_and_writes_them_to_the_errors_workbook(
         "--overwrite",
         code=1,
     )
-    assert (partial["created"], partial["skipped"]) == (1, 3)
+    assert (partial["created"], partial["skipped"]) == (1, 0)  # refused rows are errors
     kept = [r[0] for r in openpyxl.load_workbook(bad).active.iter_rows(min_row=2, values_only=True)]
     assert kept == ["44012699999999", env.other, env.special]  # the good row is already in
     listed = cli.json("transfer", "list")
