@@ -101,6 +101,9 @@ def translate_error(message: str) -> str:
 
 def error_text(exc: Any) -> str:
     """The Chinese message of a Click usage error."""
+    param = getattr(exc, "param", None)
+    if type(exc).__name__ == "MissingParameter" and isinstance(param, typer.core.TyperArgument):
+        return f"缺少参数：{param.help or param.human_readable_name}"
     try:
         raw = exc.format_message()
     except Exception:  # pragma: no cover - a message is always there

@@ -7,12 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option
 from jjadmin.commands._options import JsonOpt, PasswordStdinOpt
 from jjadmin.commands._output import Col, Output
 from jjadmin.commands._prompt import ask_password, ask_text, read_stdin_line
+from jjadmin.rules import labels
 
 if TYPE_CHECKING:
     from jjadmin.services.passwords import PasswordReset
+
+ACCOUNT_ROLES = {k: v for k, v in labels.ROLE.items() if k not in ("teacher", "cron")}
 
 app = typer.Typer(help="管理员账号（实名、绑定手机）", no_args_is_help=True)
 
@@ -33,7 +37,7 @@ ACCOUNT_COLUMNS = [
 def account_add(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="用户名")],
-    role: Annotated[str, typer.Option("--role", help="city|district|institution|school|system")],
+    role: Annotated[str, choice_option("--role", ACCOUNT_ROLES, help="角色")],
     name: Annotated[str, typer.Option("--name", help="姓名（实名）")],
     mobile: Annotated[str, typer.Option("--mobile", help="绑定手机")],
     district: Annotated[str | None, typer.Option("--district", help="区代码")] = None,

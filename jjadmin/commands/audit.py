@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import action_filter
 from jjadmin.commands._options import JsonOpt, LimitOpt
 from jjadmin.commands._output import Col
 
@@ -18,7 +19,14 @@ def audit_list(
     ctx: typer.Context,
     since: Annotated[str | None, typer.Option("--since", help="起始时间（ISO 8601）")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="操作人用户名")] = None,
-    action: Annotated[str | None, typer.Option("--action", help="操作（前缀匹配）")] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            "--action",
+            help="操作：领域或 领域·动作，中文或代码，如 选课、enroll.self",
+            callback=action_filter,
+        ),
+    ] = None,
     limit: LimitOpt = 100,
     as_json: JsonOpt = False,
 ) -> None:

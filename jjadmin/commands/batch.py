@@ -15,7 +15,7 @@ app = typer.Typer(help="导入批次（谁、何时、哪个文件；可撤销�
 
 COLUMNS = [
     Col("id", "批次"),
-    Col("kind", "类型"),
+    Col("kind", "类型", vocab="batch_kind"),
     Col("actor", "操作人"),
     Col("file_name", "文件"),
     Col("total", "总行数"),
@@ -23,7 +23,7 @@ COLUMNS = [
     Col("updated", "更新"),
     Col("skipped", "跳过"),
     Col("rejected", "错误"),
-    Col("state", "状态"),
+    Col("state", "状态", vocab="batch_state"),
     Col("started_at", "时间"),
 ]
 

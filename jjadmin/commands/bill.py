@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option
 from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
@@ -26,6 +27,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col, Output
+from jjadmin.rules import labels
 
 app = typer.Typer(help="缴费管理", no_args_is_help=True)
 
@@ -115,7 +117,9 @@ def bill_list(
     period: OptionalPeriodOpt = None,
     school: SchoolOpt = None,
     unit: UnitOpt = None,
-    state: Annotated[str | None, typer.Option("--state", help="处理状态：unpaid|paid|void")] = None,
+    state: Annotated[
+        str | None, choice_option("--state", labels.BILL_STATE, help="处理状态")
+    ] = None,
     limit: LimitOpt = 1000,
     offset: OffsetOpt = 0,
     as_json: JsonOpt = False,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option, values_option
 from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
@@ -25,22 +26,20 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col
+from jjadmin.rules import labels
 
 app = typer.Typer(help="课程管理", no_args_is_help=True)
 
 CodeArg = Annotated[str, typer.Argument(help="课程编号")]
-LevelOpt = Annotated[
-    str | None,
-    typer.Option("--level", help="培训级别：全员培训/区级培训/校本培训/专项培训/提升工程"),
-]
+LevelOpt = Annotated[str | None, values_option("--level", labels.LEVELS, help="培训级别")]
 HourTypeOpt = Annotated[
-    str | None, typer.Option("--hour-type", help="学时类型：公需科目/专业科目/个人选修")
+    str | None, values_option("--hour-type", labels.HOUR_TYPES, help="学时类型")
 ]
 SubjectOpt = Annotated[str | None, typer.Option("--subject", help="适用学科，如 语文")]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="适用学段，如 小学")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help="状态：上线/下线")]
+StatusOpt = Annotated[str | None, choice_option("--status", labels.COURSE_STATUS, help="状态")]
 ApprovalOpt = Annotated[
-    str | None, typer.Option("--approval", help="审核状态：pending/approved/rejected")
+    str | None, choice_option("--approval", labels.APPROVAL_STATE, help="审核状态")
 ]
 CodeFilterOpt = Annotated[str | None, typer.Option("--code", help="课程编号包含")]
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option
 from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
@@ -25,6 +26,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col, Output
+from jjadmin.rules import labels
 
 app = typer.Typer(help="选课管理", no_args_is_help=True)
 
@@ -199,7 +201,7 @@ def enroll_list(
     course: CourseOpt = None,
     teacher: TeacherOpt = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="选课状态：active、dropped、voided")
+        str | None, choice_option("--state", labels.ENROLLMENT_STATE, help="选课状态")
     ] = None,
     paid: Annotated[
         bool | None, typer.Option("--paid/--unpaid", help="只看已缴费 / 未缴费")
@@ -300,9 +302,7 @@ def _export_row(v: Any) -> dict[str, Any]:
 def enroll_stats(
     ctx: typer.Context,
     period: PeriodOpt,
-    by: Annotated[
-        str, typer.Option("--by", help="统计维度：course（课程）、school（学校）、district（区）")
-    ] = "course",
+    by: Annotated[str, choice_option("--by", labels.STATS_BY, help="统计维度")] = "course",
     out_file: Annotated[Path | None, typer.Option("--out", help="导出带柱状图的 .xlsx")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -311,8 +311,6 @@ def enroll_stats(
     示例: jjadmin enroll stats --period 2601 --by school --out 选课统计.xlsx
     """
     out = output(ctx, as_json=as_json)
-    if by not in BY_LABELS:
-        raise typer.BadParameter("--by 应为 course、school 或 district")
     from jjadmin.services.enrollment import stats as enroll_stats
 
     result = enroll_stats.enrollment_stats(service_context(ctx), period=period, by=by)

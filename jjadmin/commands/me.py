@@ -6,6 +6,9 @@ from typing import Annotated
 
 import typer
 
+from jjadmin.commands._filters import values_option
+from jjadmin.rules import labels
+
 app = typer.Typer(help="学员个人平台", no_args_is_help=True)
 
 
@@ -109,8 +112,10 @@ def _market_columns() -> list:  # type: ignore[type-arg]
 def me_courses(
     ctx: typer.Context,
     period: Annotated[str | None, typer.Option("--period", help="期数（默认当前期）")] = None,
-    level: Annotated[str | None, typer.Option("--level", help="培训级别")] = None,
-    hour_type: Annotated[str | None, typer.Option("--hour-type", help="学时类型")] = None,
+    level: Annotated[str | None, values_option("--level", labels.LEVELS, help="培训级别")] = None,
+    hour_type: Annotated[
+        str | None, values_option("--hour-type", labels.HOUR_TYPES, help="学时类型")
+    ] = None,
     keyword: Annotated[str | None, typer.Option("--keyword", help="课程名称或编号关键字")] = None,
     mine: Annotated[bool, typer.Option("--mine", help="只看我已选的课程（我的课单）")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100000, help="最多显示条数")] = 1000,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option, values_option
 from jjadmin.commands._options import (
     DistrictOpt,
     DryRunOpt,
@@ -26,6 +27,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col, Output, human
+from jjadmin.rules import labels
 
 if TYPE_CHECKING:
     from jjadmin.importers.common import ImportOutcome
@@ -40,10 +42,11 @@ admin_app = typer.Typer(
 app.add_typer(admin_app, name="admin")
 
 LearnerArg = Annotated[str, typer.Argument(help="继续教育学号（14 位）")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help="在岗状态：在职|离职|退休")]
+StatusOpt = Annotated[
+    str | None, values_option("--status", ("在职", "离职", "退休"), help="在岗状态")
+]
 ReviewStateOpt = Annotated[
-    str | None,
-    typer.Option("--review-state", help="审核状态：normal|reopened|submitted|rejected"),
+    str | None, choice_option("--review-state", labels.REVIEW_STATE, help="审核状态")
 ]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="职称")]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="任教学段")]

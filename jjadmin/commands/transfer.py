@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option
 from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
@@ -22,16 +22,10 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col
+from jjadmin.rules import labels
 from jjadmin.services.transfers import LEVEL_NAMES, STATE_NAMES
 
 app = typer.Typer(help="教师调动", no_args_is_help=True)
-
-
-class StateChoice(StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-    cancelled = "cancelled"
 
 
 def _state(value: Any) -> str:
@@ -171,8 +165,7 @@ def transfer_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False
 def transfer_list(
     ctx: typer.Context,
     state: Annotated[
-        StateChoice | None,
-        typer.Option("--state", help="状态：pending|approved|rejected|cancelled"),
+        str | None, choice_option("--state", labels.TRANSFER_STATE, help="状态")
     ] = None,
     limit: LimitOpt = 100,
     offset: OffsetOpt = 0,
@@ -184,7 +177,7 @@ def transfer_list(
 
     rows, total = transfers.list_transfers(
         service_context(ctx),
-        state=state.value if state is not None else None,
+        state=state,
         limit=limit,
         offset=offset,
     )

@@ -21,18 +21,18 @@ ROLE = {
 }
 REVIEW_STATE = {
     "normal": "正常",
-    "reopened": "重新更新",
+    "reopened": "重新更新（待教师提交）",
     "submitted": "已提交未审核",
     "rejected": "审核未通过",
 }
 TRANSFER_STATE = {
-    "pending": "待审核",
-    "approved": "已通过",
+    "pending": "待审批",
+    "approved": "已批准",
     "rejected": "已驳回",
-    "cancelled": "已撤回",
+    "cancelled": "已撤销",
 }
 APPROVAL_STATE = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回"}
-ENROLLMENT_STATE = {"active": "已录取", "dropped": "已退选", "voided": "已作废"}
+ENROLLMENT_STATE = {"active": "已选", "dropped": "已删除", "voided": "已作废"}
 BILL_STATE = {"unpaid": "未缴费", "paid": "已缴费", "void": "已作废"}
 SPECIAL_USER_STATE = {"open": "特殊用户", "cleared": "已取消"}
 BATCH_STATE = {"applied": "已导入", "undone": "已撤销"}
@@ -50,6 +50,11 @@ BATCH_KIND = {
     "ability": "提升工程",
     "notice": "通知",
 }
+LEVELS = ("全员培训", "区级培训", "校本培训", "专项培训", "提升工程")
+HOUR_TYPES = ("公需科目", "专业科目", "个人选修")
+# course status is stored in Chinese; the English words are accepted too
+COURSE_STATUS = {"上线": "上线", "下线": "下线"}
+ALIASES = {"online": "上线", "offline": "下线"}
 STATS_BY = {"course": "课程", "school": "学校", "district": "区"}
 PAID = {"yes": "已缴费", "no": "未缴费"}
 
@@ -162,6 +167,7 @@ def label(vocabulary: str, code: object) -> str:
 def to_code(vocabulary: Mapping[str, str], value: str) -> str | None:
     """A filter value given as the code or the label → the code; None when neither."""
     text = value.strip()
+    text = ALIASES.get(text.lower(), text) if ALIASES.get(text.lower()) in vocabulary else text
     if text in vocabulary:
         return text
     lowered = text.lower()
@@ -200,4 +206,6 @@ def _all_actions() -> list[str]:
 
 def allowed(vocabulary: Mapping[str, str]) -> str:
     """`pending（待审核）、approved（已通过）…` for an error message."""
-    return "、".join(f"{shown}（{code}）" for code, shown in vocabulary.items())
+    return "、".join(
+        f"{shown}（{code}）" if shown != code else code for code, shown in vocabulary.items()
+    )
