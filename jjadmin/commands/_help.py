@@ -103,7 +103,7 @@ def error_text(exc: Any) -> str:
     """The Chinese message of a Click usage error."""
     param = getattr(exc, "param", None)
     if type(exc).__name__ == "MissingParameter" and isinstance(param, typer.core.TyperArgument):
-        return f"缺少参数：{param.help or param.human_readable_name}"
+        return f"缺少参数：{param.help or param.name}"
     try:
         raw = exc.format_message()
     except Exception:  # pragma: no cover - a message is always there
