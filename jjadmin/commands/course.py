@@ -26,6 +26,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col
+from jjadmin.exporters.files import claim_output
 from jjadmin.rules import labels
 
 app = typer.Typer(help="课程管理", no_args_is_help=True)
@@ -183,10 +184,12 @@ def course_export(
     status: StatusOpt = None,
     school: SchoolOpt = None,
     fmt: FormatOpt = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """导出一期中本单位可见的课程（课程模板的列，可改后再导入）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.tabular import ExportColumn, write_table
     from jjadmin.services import courses
 
@@ -206,9 +209,12 @@ def course_export(
 
 
 @app.command("template", epilog="示例: jjadmin course template 课程模板.xlsx")
-def course_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+def course_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白课程导入模板（含下拉选项与说明页）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.templates import write_template
     from jjadmin.importers.course import COURSE_COLUMNS, TEXT_KEYS, VALUE_LISTS
     from jjadmin.rules.courses import STATUSES

@@ -26,6 +26,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col, Output
+from jjadmin.exporters.files import claim_output
 from jjadmin.rules import labels
 
 app = typer.Typer(help="选课管理", no_args_is_help=True)
@@ -212,6 +213,7 @@ def enroll_list(
         Path | None, typer.Option("--out", help="导出到文件（.xlsx 或 .csv；需短信验证）")
     ] = None,
     fmt: FormatOpt = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """选课查询：按学校、课程、学号、状态筛选本单位范围内的选课。
@@ -219,6 +221,8 @@ def enroll_list(
     示例: jjadmin enroll list --period 2601 --school 4401040001 --out 选课.xlsx
     """
     out = output(ctx, as_json=as_json)
+    if out_file is not None:  # never over an existing file unless asked (SPEC §5)
+        claim_output(out_file, overwrite=overwrite)
     from jjadmin.services import enrollment as enrollments
 
     filters = enrollments.EnrollmentFilter(
@@ -304,6 +308,7 @@ def enroll_stats(
     period: PeriodOpt,
     by: Annotated[str, choice_option("--by", labels.STATS_BY, help="统计维度")] = "course",
     out_file: Annotated[Path | None, typer.Option("--out", help="导出带柱状图的 .xlsx")] = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """选课统计：每门课程、每所学校或每个区的选课人数与金额（终端条形图，--out 导出 xlsx 图表）。
@@ -311,6 +316,8 @@ def enroll_stats(
     示例: jjadmin enroll stats --period 2601 --by school --out 选课统计.xlsx
     """
     out = output(ctx, as_json=as_json)
+    if out_file is not None:  # never over an existing file unless asked (SPEC §5)
+        claim_output(out_file, overwrite=overwrite)
     from jjadmin.services.enrollment import stats as enroll_stats
 
     result = enroll_stats.enrollment_stats(service_context(ctx), period=period, by=by)
@@ -403,9 +410,12 @@ def _bar_chart(out: Output, result: Any, items: list[dict[str, Any]]) -> None:
 
 
 @app.command("template")
-def enroll_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+def enroll_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白选课导入模板（学号、课程编号、姓名）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.templates import write_template
     from jjadmin.importers.enroll import ENROLL_COLUMNS
 

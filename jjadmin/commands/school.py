@@ -23,6 +23,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col
+from jjadmin.exporters.files import claim_output
 
 app = typer.Typer(help="学校管理", no_args_is_help=True)
 
@@ -142,9 +143,12 @@ def school_set(
 
 
 @app.command("template")
-def school_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+def school_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白学校导入模板（含下拉选项与说明页）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.templates import write_template
     from jjadmin.importers.school import SCHOOL_COLUMNS
 
@@ -173,10 +177,12 @@ def school_export(
     file: OutArg,
     district: DistrictOpt = None,
     fmt: FormatOpt = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """导出管辖范围内的学校（xlsx 或 csv）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.tabular import ExportColumn, write_table
     from jjadmin.services import schools
 

@@ -27,6 +27,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col, Output, human
+from jjadmin.exporters.files import claim_output
 from jjadmin.rules import labels
 
 if TYPE_CHECKING:
@@ -287,9 +288,12 @@ def teacher_import(
 
 
 @app.command("template")
-def teacher_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+def teacher_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白教师导入模板（文本格式的号码列、下拉选项、说明页）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from dataclasses import replace
 
     from jjadmin.commands._imports import template_columns
@@ -621,10 +625,12 @@ def teacher_export(
     special: SpecialOpt = False,
     locked: LockedOpt = False,
     fmt: FormatOpt = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """导出教师信息（含身份证号、手机号，须先短信验证：jjadmin verify send / check）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.tabular import ExportColumn
     from jjadmin.exporters.xlsx_stream import write_rows
     from jjadmin.services import teachers

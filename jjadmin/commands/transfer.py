@@ -22,6 +22,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col
+from jjadmin.exporters.files import claim_output
 from jjadmin.rules import labels
 from jjadmin.services.transfers import LEVEL_NAMES, STATE_NAMES
 
@@ -141,9 +142,12 @@ def transfer_import(
 
 
 @app.command("template", epilog="示例: jjadmin transfer template 调动模板.xlsx")
-def transfer_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+def transfer_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白调动申请导入模板。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.templates import write_template
     from jjadmin.importers.transfer import TRANSFER_COLUMNS
 
