@@ -67,7 +67,17 @@ def batch_undo(
     out = output(ctx, as_json=as_json)
     from jjadmin.services import imports
 
-    if not as_json:
-        confirm(f"撤销批次 {batch_id}？", yes=yes)
-    counts = imports.undo_batch(service_context(ctx), batch_id)
+    sc = service_context(ctx)
+    if not yes:
+        view = imports.show_batch(sc, batch_id)
+        from jjadmin.commands._output import human
+        from jjadmin.rules.labels import label
+
+        summary = [
+            f"批次 {batch_id}：{label('batch_kind', view.kind)}导入，文件 {view.file_name}，"
+            f"{view.actor} 于 {human(view.started_at)}",
+            f"撤销将删除该批次新增的 {view.created} 条记录，并把更新的 {view.updated} 条改回原值",
+        ]
+        confirm(f"撤销批次 {batch_id}？", yes=yes, summary=summary)
+    counts = imports.undo_batch(sc, batch_id)
     out.result(f"已撤销批次 {batch_id}", batch_id=batch_id, **counts)

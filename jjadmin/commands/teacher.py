@@ -25,6 +25,7 @@ from jjadmin.commands._options import (
     SheetOpt,
     ShowIdOpt,
     SkipInvalidOpt,
+    YesOpt,
 )
 from jjadmin.commands._output import Col, Output, human
 from jjadmin.exporters.files import claim_output
@@ -257,11 +258,26 @@ def teacher_import(
     errors_to: ErrorsToOpt = None,
     overwrite: OverwriteOpt = False,
     sheet: SheetOpt = None,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """从教师表导入教师：新教师生成学号；全部校验通过才写入（默认）。"""
+    """从教师表导入教师：新教师生成学号；全部校验通过才写入（默认）。
+
+    --sync 会把表中没有的本校在职教师归档为离职：没有终端时须加 --yes。
+    """
     if max_changes is not None and not sync:
         raise typer.BadParameter("--max-changes 只能与 --sync 一起使用", param_hint="--max-changes")
+    if sync and not dry_run:
+        from jjadmin.commands._prompt import confirm
+
+        confirm(
+            "按表同步并归档表中没有的教师？",
+            yes=yes,
+            summary=[
+                f"--sync：{file.name} 中没有的本校在职教师将归档为离职"
+                f"（每校最多 {max_changes or '10%'}；可先加 --dry-run 查看人数）"
+            ],
+        )
     from jjadmin.commands._imports import run_import_command
     from jjadmin.importers.teacher import TEACHER_IMPORT
 

@@ -190,10 +190,12 @@ def test_sync_over_the_limit_exits_5_and_writes_nothing(
     kept = add(city)
     add(city, name="王五")
     path = sheet(xlsx, [{"身份证号": new_id()}])
-    result = city.run("teacher", "import", str(path), "--sync", code=5)
+    # without a terminal --sync needs --yes (it archives), and asks nothing
+    assert "--yes" in city.run("teacher", "import", str(path), "--sync", code=2).stderr
+    result = city.run("teacher", "import", str(path), "--sync", "--yes", code=5)
     assert "--max-changes" in result.stderr
     assert city.json("teacher", "list")["total"] == 2
-    doc = city.json("teacher", "import", str(path), "--sync", "--max-changes", "100%")
+    doc = city.json("teacher", "import", str(path), "--sync", "--max-changes", "100%", "--yes")
     assert doc["archived"] == 2 and doc["created"] == 1
     assert city.json("teacher", "show", kept)["status"] == "离职"
 

@@ -286,7 +286,7 @@ def test_batch_undo_removes_imported_requests_unless_one_was_decided(
     first = xlsx("a.xlsx", head, [[env.teacher, env.a2]])
     batch = cli.json("transfer", "import", str(first))["batch_id"]
     assert cli.json("transfer", "import", str(first))["created"] == 0  # idempotent
-    assert cli.json("batch", "undo", str(batch))["deleted"] == 1
+    assert cli.json("batch", "undo", str(batch), "--yes")["deleted"] == 1
     assert cli.json("transfer", "list")["total"] == 0
 
     second = xlsx("b.xlsx", head, [[env.teacher, env.a2], [env.other, env.a2]])
