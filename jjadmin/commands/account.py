@@ -33,7 +33,11 @@ ACCOUNT_COLUMNS = [
 ]
 
 
-@app.command("add")
+@app.command(
+    "add",
+    epilog="示例：jjadmin account add school01 --role 学校管理员 --name 李老师"
+    " --mobile 13800000001 --school 4401040001",
+)
 def account_add(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="用户名")],
@@ -65,7 +69,7 @@ def account_add(
     out.result(f"已创建账号 {view.username}（{view.name}）", username=view.username, role=view.role)
 
 
-@app.command("list")
+@app.command("list", epilog="示例：jjadmin account list --columns 用户名,角色")
 def account_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """列出管辖范围内的管理员账号。"""
     out = output(ctx, as_json=as_json)
@@ -75,7 +79,7 @@ def account_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     out.table(rows, ACCOUNT_COLUMNS, title="管理员账号")
 
 
-@app.command("disable")
+@app.command("disable", epilog="示例：jjadmin account disable school01")
 def account_disable(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
     """停用账号（其会话与令牌立即失效）。"""
     out = output(ctx, as_json=as_json)
@@ -168,7 +172,7 @@ PROFILE_FIELDS = [
 ]
 
 
-@app.command("unlock")
+@app.command("unlock", epilog="示例：jjadmin account unlock school01")
 def account_unlock(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
     """解锁因连续输错密码被锁定的账号。"""
     out = output(ctx, as_json=as_json)
@@ -178,7 +182,11 @@ def account_unlock(ctx: typer.Context, username: str, as_json: JsonOpt = False) 
     out.result(f"已解锁账号 {username}", username=username)
 
 
-@app.command("passwd")
+@app.command(
+    "passwd",
+    epilog="示例：jjadmin account passwd（按提示输入）；echo 新密码 | jjadmin account"
+    " passwd --password-stdin",
+)
 def account_passwd(
     ctx: typer.Context, password_stdin: PasswordStdinOpt = False, as_json: JsonOpt = False
 ) -> None:
@@ -194,7 +202,11 @@ def account_passwd(
     out.result("密码已修改")
 
 
-@app.command("phone")
+@app.command(
+    "phone",
+    epilog="示例：jjadmin account phone 13800000002，收到短信后 jjadmin account"
+    " phone 13800000002 --code 123456",
+)
 def account_phone(
     ctx: typer.Context,
     mobile: Annotated[str, typer.Argument(help="新手机号")],
@@ -225,7 +237,7 @@ def account_phone(
     out.result("手机已重新绑定", confirmed=True)
 
 
-@app.command("token")
+@app.command("token", epilog="示例：jjadmin account token --days 30 --json")
 def account_token(
     ctx: typer.Context,
     username: str,

@@ -14,7 +14,7 @@ from jjadmin.commands._output import Col
 app = typer.Typer(help="审计日志", no_args_is_help=True)
 
 
-@app.command("list")
+@app.command("list", epilog="示例：jjadmin audit list --action 选课 --since 2026-03-01")
 def audit_list(
     ctx: typer.Context,
     since: Annotated[str | None, typer.Option("--since", help="起始时间（ISO 8601）")] = None,

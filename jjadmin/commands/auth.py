@@ -97,6 +97,8 @@ def whoami(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("login")(login)
-    app.command("logout")(logout)
-    app.command("whoami")(whoami)
+    app.command("login", epilog="示例：jjadmin login school01；教师：jjadmin login 44012600000001")(
+        login
+    )
+    app.command("logout", epilog="示例：jjadmin logout")(logout)
+    app.command("whoami", epilog="示例：jjadmin whoami --json")(whoami)

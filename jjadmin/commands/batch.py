@@ -28,7 +28,7 @@ COLUMNS = [
 ]
 
 
-@app.command("list")
+@app.command("list", epilog="示例：jjadmin batch list --limit 20")
 def batch_list(ctx: typer.Context, limit: LimitOpt = 50, as_json: JsonOpt = False) -> None:
     """列出导入批次（最新在前）。"""
     out = output(ctx, as_json=as_json)
@@ -38,7 +38,7 @@ def batch_list(ctx: typer.Context, limit: LimitOpt = 50, as_json: JsonOpt = Fals
     out.table(rows, COLUMNS, total=total, title="导入批次")
 
 
-@app.command("show")
+@app.command("show", epilog="示例：jjadmin batch show 12")
 def batch_show(
     ctx: typer.Context,
     batch_id: Annotated[int, typer.Argument(help="批次号")],
@@ -56,7 +56,7 @@ def batch_show(
     )
 
 
-@app.command("undo")
+@app.command("undo", epilog="示例：jjadmin batch undo 12 --yes")
 def batch_undo(
     ctx: typer.Context,
     batch_id: Annotated[int, typer.Argument(help="批次号")],

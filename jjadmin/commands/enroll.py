@@ -409,7 +409,7 @@ def _bar_chart(out: Output, result: Any, items: list[dict[str, Any]]) -> None:
     out.out.print(f"合计：选课 {result.enrollments} 人次{people}，金额 {result.amount} 元")
 
 
-@app.command("template")
+@app.command("template", epilog="示例：jjadmin enroll template 选课模板.xlsx")
 def enroll_template(
     ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
 ) -> None:

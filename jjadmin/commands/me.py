@@ -12,7 +12,7 @@ from jjadmin.rules import labels
 app = typer.Typer(help="学员个人平台", no_args_is_help=True)
 
 
-@app.command("show")
+@app.command("show", epilog="示例：jjadmin me show")
 def me_show(
     ctx: typer.Context,
     show_id: Annotated[

@@ -69,7 +69,7 @@ def period_create(
     out.record(view, SHOW_FIELDS, title=f"已创建期数 {view.period}")
 
 
-@app.command("list")
+@app.command("list", epilog="示例：jjadmin period list")
 def period_list(
     ctx: typer.Context, limit: LimitOpt = 1000, offset: OffsetOpt = 0, as_json: JsonOpt = False
 ) -> None:

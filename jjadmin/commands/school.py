@@ -53,7 +53,7 @@ SHOW_FIELDS = [
 ]
 
 
-@app.command("import")
+@app.command("import", epilog="示例：jjadmin school import 学校.xlsx --dry-run")
 def school_import(
     ctx: typer.Context,
     file: FileArg,
@@ -80,7 +80,7 @@ def school_import(
     )
 
 
-@app.command("list")
+@app.command("list", epilog="示例：jjadmin school list --district 440104")
 def school_list(
     ctx: typer.Context,
     district: DistrictOpt = None,
@@ -98,7 +98,7 @@ def school_list(
     out.table(rows, LIST_COLUMNS, total=total, title="学校列表")
 
 
-@app.command("show")
+@app.command("show", epilog="示例：jjadmin school show 4401040001")
 def school_show(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="学校代码")],
@@ -111,7 +111,7 @@ def school_show(
     out.record(schools.show_school(service_context(ctx), code), SHOW_FIELDS, title="学校信息")
 
 
-@app.command("set")
+@app.command("set", epilog="示例：jjadmin school set 4401040001 --head-mobile 13800000003")
 def school_set(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="学校代码")],
@@ -142,7 +142,7 @@ def school_set(
     out.record(view, SHOW_FIELDS, title="已修改学校信息")
 
 
-@app.command("template")
+@app.command("template", epilog="示例：jjadmin school template 学校模板.xlsx（或 .csv）")
 def school_template(
     ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
 ) -> None:
@@ -171,7 +171,7 @@ def school_template(
     out.result(f"已生成模板 {file}", file=str(file))
 
 
-@app.command("export")
+@app.command("export", epilog="示例：jjadmin school export 学校.xlsx --district 440104")
 def school_export(
     ctx: typer.Context,
     file: OutArg,

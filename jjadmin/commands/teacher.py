@@ -303,7 +303,7 @@ def teacher_import(
     )
 
 
-@app.command("template")
+@app.command("template", epilog="示例：jjadmin teacher template 教师模板.xlsx（或 .csv）")
 def teacher_template(
     ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
 ) -> None:
@@ -390,7 +390,7 @@ def teacher_list(
     out.table(rows, LIST_COLUMNS, total=total, title="教师列表")
 
 
-@app.command("show")
+@app.command("show", epilog="示例：jjadmin teacher show 44012600000001")
 def teacher_show(
     ctx: typer.Context, learner_no: LearnerArg, show_id: ShowIdOpt = False, as_json: JsonOpt = False
 ) -> None:
@@ -464,7 +464,7 @@ def teacher_archive(
     )
 
 
-@app.command("reopen")
+@app.command("reopen", epilog="示例：jjadmin teacher reopen 44012600000001")
 def teacher_reopen(ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False) -> None:
     """重新更新：退回教师信息，让教师在个人平台修改后重新提交审核。"""
     out = output(ctx, as_json=as_json)
@@ -546,7 +546,7 @@ def teacher_review(
     )
 
 
-@principal_app.command("grant")
+@principal_app.command("grant", epilog="示例：jjadmin teacher principal grant 44012600000001")
 def teacher_principal_grant(
     ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
 ) -> None:
@@ -560,7 +560,7 @@ def teacher_principal_grant(
     )
 
 
-@principal_app.command("revoke")
+@principal_app.command("revoke", epilog="示例：jjadmin teacher principal revoke 44012600000001")
 def teacher_principal_revoke(
     ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
 ) -> None:
@@ -609,7 +609,7 @@ def teacher_admin_revoke(
     )
 
 
-@app.command("unlock")
+@app.command("unlock", epilog="示例：jjadmin teacher unlock 44012600000001")
 def teacher_unlock(ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False) -> None:
     """解锁教师账号（连续 10 次密码错误会锁定；用户名为学号，初始密码为身份证号后 6 位）。"""
     out = output(ctx, as_json=as_json)

@@ -1,0 +1,155 @@
+"""Issue 13, daily use: what a school admin relies on at the terminal, end to end."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+
+from tests.cli.test_teacher_cli import add, city, new_id, sheet  # noqa: F401 (fixture)
+from tests.conftest import Cli
+
+
+def test_a_table_at_80_columns_keeps_the_key_columns_whole() -> None:
+    from rich.console import Console
+
+    from jjadmin.commands._output import Col, Output
+
+    out = Output()
+    buffer = io.StringIO()
+    out.__dict__["out"] = Console(file=buffer, width=80, force_terminal=True, color_system=None)
+    rows = [
+        {
+            "learner_no": "44012600000001",
+            "course_code": "C2601000123",
+            "name": "一个很长很长的课程名称，需要换行才能放下" * 2,
+            "school_name": "广州市越秀区某某某某某某实验小学",
+        }
+    ]
+    out.table(
+        rows,
+        [
+            Col("learner_no", "学号"),
+            Col("course_code", "课程编号"),
+            Col("name", "课程名称"),
+            Col("school_name", "学校"),
+        ],
+    )
+    text = buffer.getvalue()
+    assert "44012600000001" in text and "C2601000123" in text
+    assert "…" not in text  # the others wrap, never cut
+    assert "实验小学" in text.replace("\n", "").replace("│", "").replace(" ", "")
+
+
+def test_a_list_written_to_a_file_is_plain_tab_separated_rows(city: Cli) -> None:  # noqa: F811
+    learner = add(city)
+    lines = city.run("teacher", "list").stdout.splitlines()
+    assert lines[0].split("\t")[:2] == ["学号", "姓名"]
+    assert lines[1].split("\t")[:2] == [learner, "张三"]
+    picked = city.run("teacher", "list", "--columns", "学号,school_name").stdout.splitlines()
+    assert picked == ["学号\t学校", f"{learner}\t越秀一小"]
+    wrong = city.run("teacher", "list", "--columns", "学号,生日", code=2)
+    assert "生日" in wrong.stderr and "可选的列" in wrong.stderr
+
+
+def test_filters_take_the_label_or_the_code_and_name_the_allowed_values(
+    city: Cli,  # noqa: F811
+) -> None:
+    add(city)
+    by_label = city.json("teacher", "list", "--review-state", "正常")
+    by_code = city.json("teacher", "list", "--review-state", "normal")
+    assert by_label == by_code and by_label["total"] == 1
+    bad = city.run("teacher", "list", "--review-state", "已提交", code=2)
+    assert "已提交未审核" in bad.stderr and "submitted" in bad.stderr
+    assert city.json("transfer", "list", "--state", "待审批")["total"] == 0
+    assert "取值无效" in city.run("audit", "list", "--action", "选客", code=2).stderr
+    assert city.json("audit", "list", "--action", "教师·新增")["total"] == 1
+    assert city.json("audit", "list", "--action", "teacher.add")["total"] == 1
+
+
+def test_files_are_never_overwritten_without_overwrite(
+    city: Cli,  # noqa: F811
+    tmp_path: Path,
+    xlsx: Callable[..., Path],
+) -> None:
+    template = tmp_path / "roster.xlsx"
+    city.run("teacher", "template", str(template))
+    refused = city.run("teacher", "template", str(template), code=5)
+    assert "--overwrite" in refused.stderr
+    city.run("teacher", "template", str(template), "--overwrite")
+    path = sheet(xlsx, [{"身份证号": "1"}])
+    before = path.read_bytes()
+    same = city.run("teacher", "import", str(path), "--errors-to", str(path), "--overwrite", code=2)
+    assert "正在读取" in same.stderr and path.read_bytes() == before
+    export = tmp_path / "t.csv"
+    add(city)
+    city.run("school", "export", str(export))
+    city.run("school", "export", str(export), code=5)
+
+
+def test_a_csv_template_is_a_csv_file(city: Cli, tmp_path: Path) -> None:  # noqa: F811
+    path = tmp_path / "模板.csv"
+    city.run("teacher", "template", str(path))
+    text = path.read_bytes()
+    assert not text.startswith(b"PK")
+    assert text.decode("utf-8-sig").splitlines()[0].startswith("学号,姓名,身份证号")
+
+
+def test_the_error_workbook_of_a_refusal_imports_every_row_once_fixed(
+    city: Cli,  # noqa: F811
+    tmp_path: Path,
+    xlsx: Callable[..., Path],
+) -> None:
+    good = [{"身份证号": new_id(), "姓名": f"好{i}"} for i in range(3)]
+    bad = [{"身份证号": "110101199001011230", "姓名": "坏"}]  # wrong checksum
+    path = sheet(xlsx, [*good[:2], *bad, good[2]])
+    errors = tmp_path / "错误.xlsx"
+    doc = city.json("teacher", "import", str(path), "--errors-to", str(errors), code=1)
+    assert doc["created"] == 0 and [e["row"] for e in doc["errors"]] == [4]
+    wb = openpyxl.load_workbook(errors)
+    ws = wb.active
+    assert ws is not None and ws.max_row == 5  # header + all four rows
+    headers = [c.value for c in ws[1]]
+    id_col = headers.index("身份证号") + 1
+    ws.cell(row=4, column=id_col, value=new_id())
+    fixed = tmp_path / "改正.xlsx"
+    wb.save(fixed)
+    again = city.json("teacher", "import", str(fixed))
+    assert (again["ok"], again["created"]) == (True, 4)
+
+
+def test_counts_add_up(city: Cli, xlsx: Callable[..., Path]) -> None:  # noqa: F811
+    rows = [{"身份证号": new_id()}, {"身份证号": "1"}, {"身份证号": new_id()}]
+    path = sheet(xlsx, rows)
+    dry = city.json("teacher", "import", str(path), "--dry-run", code=1)
+    assert (dry["created"], dry["skipped"], len(dry["errors"])) == (2, 0, 1)
+    human = city.run("teacher", "import", str(path), "--dry-run", code=1).stdout
+    assert "可新增 2" in human
+    partial = city.json("teacher", "import", str(path), "--skip-invalid", code=1)
+    assert (partial["created"], partial["skipped"], len(partial["errors"])) == (2, 0, 1)
+    total = partial["created"] + partial["updated"] + partial["skipped"] + len(partial["errors"])
+    assert total == partial["total"]
+    empty = city.json("teacher", "import", str(sheet(xlsx, [], name="e.xlsx")), code=1)
+    assert empty["total"] == 0 and not empty["ok"]
+
+
+def test_usage_errors_are_chinese_and_json_with_json(cli: Cli) -> None:
+    result = cli.run("enroll", "list", "--json", code=2)
+    doc = json.loads(result.stdout)
+    assert doc["ok"] is False and doc["error"]["code"] == "usage"
+    assert "缺少选项 --period" in doc["error"]["message"]
+    assert "Error" not in result.stderr and "缺少选项" in result.stderr
+    bad = cli.run("teacher", "list", "--limit", "x", code=2)
+    assert "--limit 的取值无效" in bad.stderr and "应为整数" in bad.stderr
+
+
+def test_version_and_short_help(cli: Cli) -> None:
+    from jjadmin import __version__
+
+    assert cli.run("-V").stdout.strip() == f"jjadmin {__version__}"
+    assert cli.run("--version").stdout.strip() == f"jjadmin {__version__}"
+    assert "用法" in cli.run("teacher", "list", "-h").stdout
+    assert "--install-completion" in cli.run("-h").stdout
