@@ -23,7 +23,30 @@ OutArg = Annotated[Path, typer.Argument(help="输出文件（.xlsx 或 .csv）")
 FormatOpt = Annotated[str | None, typer.Option("--format", help="xlsx 或 csv（默认按扩展名）")]
 LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=100000, help="最多显示条数")]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="跳过前 N 条")]
-PeriodOpt = Annotated[str, typer.Option("--period", help="期数，如 2601")]
+
+
+def _current_period(ctx: typer.Context, value: str | None) -> str:
+    """`--period` left out: the current period (its selection window holds now, else the
+    latest begun), the same default everywhere (issue 13)."""
+    if value:
+        return value
+    if ctx.resilient_parsing:  # shell completion: no database
+        return ""
+    from jjadmin.commands._context import service_context
+    from jjadmin.services.current_period import current_period
+
+    return current_period(service_context(ctx))
+
+
+PeriodOpt = Annotated[
+    str,
+    typer.Option(
+        "--period",
+        help="期数，如 2601（默认当前期数）",
+        callback=_current_period,
+        show_default=False,
+    ),
+]
 SchoolOpt = Annotated[str | None, typer.Option("--school", help="学校代码")]
 DistrictOpt = Annotated[str | None, typer.Option("--district", help="区代码")]
 PasswordStdinOpt = Annotated[

@@ -93,7 +93,7 @@ SUMMARY_COLUMNS = [
 
 
 @app.command("generate", epilog="示例: jjadmin bill generate --period 2601")
-def bill_generate(ctx: typer.Context, period: PeriodOpt, as_json: JsonOpt = False) -> None:
+def bill_generate(ctx: typer.Context, period: PeriodOpt = "", as_json: JsonOpt = False) -> None:
     """生成账单：每所学校、每个收费单位一张（金额 = 未缴费选课的培训费用 + 教材费用）；
     再次生成只更新未缴费的账单，已缴费的账单不变。"""
     out = output(ctx, as_json=as_json)
@@ -300,8 +300,8 @@ def bill_template(
 )
 def bill_admissions(
     ctx: typer.Context,
-    period: PeriodOpt,
     out_file: Annotated[Path, typer.Option("--out", help="输出文件（.xlsx 或 .csv）")],
+    period: PeriodOpt = "",
     school: SchoolOpt = None,
     unit: UnitOpt = None,
     fmt: FormatOpt = None,
@@ -349,9 +349,9 @@ def _admission_cells(row: Any, money: set[str]) -> dict[str, Any]:
 )
 def bill_declaration(
     ctx: typer.Context,
-    period: PeriodOpt,
     school: Annotated[str, typer.Option("--school", help="学校代码")],
     out_file: Annotated[Path, typer.Option("--out", help="输出文件（.xlsx 或 .pdf）")],
+    period: PeriodOpt = "",
     unit: UnitOpt = None,
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
@@ -386,7 +386,7 @@ def bill_declaration(
 @app.command("summary", epilog="示例: jjadmin bill summary --period 2601 --json")
 def bill_summary(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     school: SchoolOpt = None,
     unit: UnitOpt = None,
     as_json: JsonOpt = False,

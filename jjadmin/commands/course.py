@@ -127,7 +127,7 @@ def course_import(
 @app.command("list", epilog="示例: jjadmin course list --period 2601 --level 区级培训 --json")
 def course_list(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     level: LevelOpt = None,
     hour_type: HourTypeOpt = None,
     subject: SubjectOpt = None,
@@ -162,7 +162,7 @@ def course_list(
 
 @app.command("show", epilog="示例: jjadmin course show GZ2601001 --period 2601")
 def course_show(
-    ctx: typer.Context, code: CodeArg, period: PeriodOpt, as_json: JsonOpt = False
+    ctx: typer.Context, code: CodeArg, period: PeriodOpt = "", as_json: JsonOpt = False
 ) -> None:
     """显示一门课程的详细信息。"""
     out = output(ctx, as_json=as_json)
@@ -176,7 +176,7 @@ def course_show(
 def course_export(
     ctx: typer.Context,
     file: OutArg,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     level: LevelOpt = None,
     hour_type: HourTypeOpt = None,
     subject: SubjectOpt = None,
@@ -303,7 +303,7 @@ def course_declare(
 
 @app.command("approve", epilog="示例: jjadmin course approve XB001 --period 2601")
 def course_approve(
-    ctx: typer.Context, code: CodeArg, period: PeriodOpt, as_json: JsonOpt = False
+    ctx: typer.Context, code: CodeArg, period: PeriodOpt = "", as_json: JsonOpt = False
 ) -> None:
     """审核通过校本培训课程（学校所在区的区级管理员，或市级）。"""
     out = output(ctx, as_json=as_json)
@@ -317,8 +317,8 @@ def course_approve(
 def course_reject(
     ctx: typer.Context,
     code: CodeArg,
-    period: PeriodOpt,
     reason: Annotated[str, typer.Option("--reason", help="驳回原因")],
+    period: PeriodOpt = "",
     as_json: JsonOpt = False,
 ) -> None:
     """驳回校本培训课程申报（须填写原因；学校可修改后重新申报）。"""

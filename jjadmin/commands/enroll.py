@@ -80,7 +80,7 @@ def render_enroll_report(out: Output, report: Any, *, title: str) -> None:
 @app.command("add")
 def enroll_add(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     course: CourseOpt = None,
     teachers: Annotated[
         str | None,
@@ -141,7 +141,7 @@ def enroll_add(
 def enroll_import(
     ctx: typer.Context,
     file: FileArg,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     dry_run: DryRunOpt = False,
     skip_invalid: SkipInvalidOpt = False,
     errors_to: ErrorsToOpt = None,
@@ -176,9 +176,9 @@ def enroll_import(
 @app.command("drop")
 def enroll_drop(
     ctx: typer.Context,
-    period: PeriodOpt,
     teacher: Annotated[str, typer.Option("--teacher", help="学号")],
     course: Annotated[str, typer.Option("--course", help="课程编号")],
+    period: PeriodOpt = "",
     as_json: JsonOpt = False,
 ) -> None:
     """删除选课（选课时间内：学校/教师；之后只能由课程的培训机构或市级培训中心）。
@@ -197,7 +197,7 @@ def enroll_drop(
 @app.command("list")
 def enroll_list(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     school: SchoolOpt = None,
     course: CourseOpt = None,
     teacher: TeacherOpt = None,
@@ -305,7 +305,7 @@ def _export_row(v: Any) -> dict[str, Any]:
 @app.command("stats")
 def enroll_stats(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     by: Annotated[str, choice_option("--by", labels.STATS_BY, help="统计维度")] = "course",
     out_file: Annotated[Path | None, typer.Option("--out", help="导出带柱状图的 .xlsx")] = None,
     overwrite: OverwriteOpt = False,

@@ -187,7 +187,8 @@ def test_list_errors_exit_with_their_codes(city: Cli) -> None:
     # a value no list knows is a usage error naming the allowed ones (issue 13)
     bad = city.run("course", "list", "--period", "2601", "--level", "省级", code=2)
     assert "培训级别" in bad.stderr
-    city.run("course", "list", code=2)
+    # no --period: the current period (2601 here), as everywhere (issue 13)
+    assert city.json("course", "list") == city.json("course", "list", "--period", "2601")
 
 
 def test_show_errors_exit_with_their_codes(city: Cli, xlsx: XlsxFactory) -> None:

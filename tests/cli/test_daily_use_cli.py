@@ -137,10 +137,10 @@ def test_counts_add_up(city: Cli, xlsx: Callable[..., Path]) -> None:  # noqa: F
 
 
 def test_usage_errors_are_chinese_and_json_with_json(cli: Cli) -> None:
-    result = cli.run("enroll", "list", "--json", code=2)
+    result = cli.run("enroll", "drop", "--json", code=2)
     doc = json.loads(result.stdout)
     assert doc["ok"] is False and doc["error"]["code"] == "usage"
-    assert "缺少选项 --period" in doc["error"]["message"]
+    assert "缺少选项 --teacher" in doc["error"]["message"]
     assert "Error" not in result.stderr and "缺少选项" in result.stderr
     bad = cli.run("teacher", "list", "--limit", "x", code=2)
     assert "--limit 的取值无效" in bad.stderr and "应为整数" in bad.stderr
@@ -153,3 +153,20 @@ def test_version_and_short_help(cli: Cli) -> None:
     assert cli.run("--version").stdout.strip() == f"jjadmin {__version__}"
     assert "用法" in cli.run("teacher", "list", "-h").stdout
     assert "--install-completion" in cli.run("-h").stdout
+
+
+def test_period_defaults_to_the_current_period(cli: Cli) -> None:
+    none_yet = cli.run("enroll", "stats", code=4)
+    assert "--period" in none_yet.stderr
+    cli.run(
+        "period",
+        "create",
+        "2601",
+        "--select-from",
+        "2026-03-01",
+        "--select-to",
+        "2026-03-31",
+        "--pay-by",
+        "2026-04-15",
+    )
+    assert cli.json("enroll", "stats")["period"] == "2601"
