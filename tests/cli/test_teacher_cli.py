@@ -317,7 +317,7 @@ def test_授权_teacher_admin_grant_and_revoke(city: Cli) -> None:
     assert "学校管理员" in city.run("teacher", "list").stdout
     city.login_teacher(granted, ident[-6:].upper())
     who = city.json("whoami")
-    assert (who["school_admin"], who["principal"]) == (True, False)
+    assert (who["is_school_admin"], who["is_principal"]) == (True, False)
     assert city.json("teacher", "list")["total"] == 2  # acting as the school's admin
     city.run("teacher", "admin", "revoke", other)
     city.login("yx1")
