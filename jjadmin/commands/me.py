@@ -103,6 +103,8 @@ def _market_columns() -> list:  # type: ignore[type-arg]
         Col("hour_type", "学时类型"),
         Col("hours", "学时", justify="right"),
         Col("fee", "培训费用", justify="right"),
+        Col("material_fee", "教材费用", justify="right"),
+        Col("price", "合计", justify="right"),
         Col("remaining", "剩余名额", fmt=lambda v: "不限" if v is None else str(v)),
         Col("selected", "已选", fmt=lambda v: "✓" if v else ""),
     ]
@@ -150,6 +152,7 @@ def me_courses(
                 "period": market.period,
                 "recommended": to_jsonable(market.recommended),
                 "hours": to_jsonable(market.hours),
+                "selection_open": market.selection_open,
             },
         )
         return
@@ -163,11 +166,14 @@ def me_courses(
 
         out.table(
             market.recommended,
-            [*columns[:6], Col("reason", "推荐理由")],
+            [*columns[:8], Col("reason", "推荐理由")],
             title="推荐课程",
         )
     out.table(market.items, columns, total=market.total, title=f"{market.period} 期课程超市")
-    out.hint("选课：jjadmin me enroll 课程编号 …")
+    if market.selection_open:
+        out.hint("选课：jjadmin me enroll 课程编号 …")
+    else:
+        out.hint(f"{market.period} 期的选课时间已结束，不能再自主选课")
 
 
 @app.command("enroll", epilog="示例: jjadmin me enroll C2601001 C2601002")
@@ -187,6 +193,10 @@ def me_enroll(
 
     out = output(ctx, as_json=as_json)
     report = enrollments.enroll_self(service_context(ctx), course_codes=courses, period=period)
+    if report.ok and report.created == 0 and report.skipped and not as_json:
+        # nothing new: every course asked for is already on the teacher's list
+        out.line(f"已选：{'、'.join(courses)} 已在你的课单中（jjadmin me courses --mine）")
+        return
     render_enroll_report(out, report, title="选课")
 
 

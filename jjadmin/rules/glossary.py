@@ -172,6 +172,7 @@ GLOSSARY: dict[str, str] = {
     "approval_reason": "审核意见",
     "recommended": "推荐课程",
     "selected": "已选",
+    "selection_open": "当前在选课时间内",
     "source": "选课方式",
     "dropped_at": "删除时间",
     "window": "选课时间段",

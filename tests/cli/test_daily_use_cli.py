@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 
 from tests.cli.test_teacher_cli import add, city, new_id, sheet  # noqa: F401 (fixture)
-from tests.conftest import Cli
+from tests.conftest import TEACHER_PASSWORD, Cli
 
 
 def test_a_table_at_80_columns_keeps_the_key_columns_whole() -> None:
@@ -170,3 +170,33 @@ def test_period_defaults_to_the_current_period(cli: Cli) -> None:
         "2026-04-15",
     )
     assert cli.json("enroll", "stats")["period"] == "2601"
+
+
+def test_the_supermarket_shows_what_the_teacher_pays_and_says_already_chosen(cli: Cli) -> None:
+    from decimal import Decimal
+
+    from jjadmin.db import make_engine, session_factory
+    from tests.factories import make_school, make_teacher
+    from tests.helpers_courses import make_course, make_period
+
+    engine = make_engine(cli.db_url)
+    with session_factory(engine)() as s:
+        school = make_school(s, "4401040001", "440104")
+        t = make_teacher(s, school, subject="数学", stage="初中")
+        p = make_period(s)
+        make_course(s, p, "M01", fee=6000, material_fee=2000, hours=Decimal(24))
+        s.commit()
+        learner_no, first = t.learner_no, t.id_number[-6:].upper()
+    engine.dispose()
+    cli.login_teacher(learner_no, first)
+    (item,) = cli.json("me", "courses")["items"]
+    assert (item["fee"], item["material_fee"], item["price"]) == ("60.00", "20.00", "80.00")
+    assert "80.00" in cli.run("me", "courses").stdout
+    cli.run("me", "enroll", "M01")
+    again = cli.run("me", "enroll", "M01")
+    assert "已选" in again.stdout and "跳过" not in again.stdout
+    cli.set_now("2026-04-02T10:00:00+08:00")  # after the window
+    cli.login(learner_no, TEACHER_PASSWORD)
+    after = cli.run("me", "courses")
+    assert "me enroll" not in after.stderr and "选课时间已结束" in after.stderr
+    assert cli.json("me", "courses")["recommended"] == []

@@ -24,7 +24,7 @@ from jjadmin.rules.enums import TrainingLevel, check_in_list
 from jjadmin.rules.money import format_hours, format_money
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.courses.visibility import teacher_course_clause
-from jjadmin.services.period_lookup import current_period_code
+from jjadmin.services.period_lookup import current_period_code, get_period
 
 __all__ = [
     "RECOMMEND_MAX",
@@ -117,6 +117,7 @@ class MarketCourse:
     ability_category: str | None
     selected: bool
     reason: str | None = None
+    price: str = "0.00"  # what the teacher pays: 培训费用 + 教材费用 (issue 13)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Market:
     total: int
     recommended: list[MarketCourse]
     hours: HoursSummary
+    selection_open: bool = True  # now inside the period's selection window
 
 
 def _market_course(c: Course, selected: bool, reason: str | None = None) -> MarketCourse:
@@ -161,6 +163,7 @@ def _market_course(c: Course, selected: bool, reason: str | None = None) -> Mark
         c.ability_category,
         selected,
         reason,
+        format_money(c.fee + c.material_fee),
     )
 
 
@@ -322,10 +325,13 @@ def course_market(
         unselected = [c for c in open_courses if c.id not in selected]
         recommended = _recommend(session, me, code, unselected, Decimal(hours.missing_hours))
         page = shown[offset : offset + limit]
+        p = get_period(session, code)
+        window = p.select_from <= ctx.now <= p.select_to  # type: ignore[operator]
         return Market(
             code,
             [_market_course(c, c.id in selected) for c in page],
             len(shown),
-            recommended,
+            recommended if window else [],  # nothing to recommend once selection is over
             hours,
+            window,
         )
