@@ -47,6 +47,38 @@ PeriodOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _own_school(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str:
+    """A school option left out by a school's admin: its own school (the only one it may
+    name). Anyone else still has to give it (exit 2, as a missing option)."""
+    if value:
+        return value
+    if ctx.resilient_parsing:
+        return ""
+    from jjadmin.commands._context import service_context
+    from jjadmin.errors import UsageError
+    from jjadmin.services import identity
+
+    who = identity.whoami(service_context(ctx))
+    if who.school_code and (who.role == "school" or who.is_principal or who.is_school_admin):
+        return who.school_code
+    option = (param.opts or ["--school"])[0]
+    raise UsageError(f"缺少选项 {option}", hint=f"用 {option} 学校代码 指定学校")
+
+
+OwnSchoolOpt = Annotated[
+    str,
+    typer.Option(
+        "--school", help="学校代码（学校管理员默认本校）", callback=_own_school, show_default=False
+    ),
+]
+OwnSchoolToOpt = Annotated[
+    str,
+    typer.Option(
+        "--to", help="调入学校代码（学校管理员默认本校）", callback=_own_school, show_default=False
+    ),
+]
 SchoolOpt = Annotated[str | None, typer.Option("--school", help="学校代码")]
 DistrictOpt = Annotated[str | None, typer.Option("--district", help="区代码")]
 PasswordStdinOpt = Annotated[

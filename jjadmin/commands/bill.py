@@ -21,6 +21,7 @@ from jjadmin.commands._options import (
     OffsetOpt,
     OutArg,
     OverwriteOpt,
+    OwnSchoolOpt,
     PeriodOpt,
     SchoolOpt,
     SheetOpt,
@@ -349,8 +350,8 @@ def _admission_cells(row: Any, money: set[str]) -> dict[str, Any]:
 )
 def bill_declaration(
     ctx: typer.Context,
-    school: Annotated[str, typer.Option("--school", help="学校代码")],
     out_file: Annotated[Path, typer.Option("--out", help="输出文件（.xlsx 或 .pdf）")],
+    school: OwnSchoolOpt = "",
     period: PeriodOpt = "",
     unit: UnitOpt = None,
     overwrite: OverwriteOpt = False,

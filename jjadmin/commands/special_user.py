@@ -20,6 +20,7 @@ from jjadmin.commands._options import (
     LimitOpt,
     OffsetOpt,
     OverwriteOpt,
+    OwnSchoolOpt,
     SchoolOpt,
     SheetOpt,
     SkipInvalidOpt,
@@ -281,8 +282,8 @@ def special_user_form_individual(
 )
 def special_user_form_collective(
     ctx: typer.Context,
-    school: Annotated[str, typer.Option("--school", help="学校代码")],
     out_file: OutOpt,
+    school: OwnSchoolOpt = "",
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:

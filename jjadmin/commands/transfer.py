@@ -18,6 +18,7 @@ from jjadmin.commands._options import (
     OffsetOpt,
     OutArg,
     OverwriteOpt,
+    OwnSchoolToOpt,
     SheetOpt,
     SkipInvalidOpt,
 )
@@ -74,7 +75,7 @@ IdArg = Annotated[int, typer.Argument(help="调动申请编号")]
 def transfer_request(
     ctx: typer.Context,
     learner_no: Annotated[str, typer.Argument(help="教师的继续教育学号")],
-    to: Annotated[str, typer.Option("--to", help="调入学校代码（本单位管辖的学校）")],
+    to: OwnSchoolToOpt = "",
     note: Annotated[str | None, typer.Option("--note", help="备注")] = None,
     as_json: JsonOpt = False,
 ) -> None:

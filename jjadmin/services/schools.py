@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from jjadmin.errors import Conflict, InputRejected
+from jjadmin.errors import Conflict, InputRejected, PermissionDenied
 from jjadmin.models import District, School
 from jjadmin.rules.enums import check_in_list
 from jjadmin.rules.ids import normalize_mobile
@@ -20,6 +20,7 @@ from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.scope import get_school, school_clause
+from jjadmin.services.scope_rules import OUT_OF_SCOPE, district_in_scope
 
 # spreadsheet header → School attribute (SPEC §5 学校 template)
 SCHOOL_FIELDS: dict[str, str] = {
@@ -245,6 +246,10 @@ def list_schools(
     if actor.role != "institution":
         stmt = stmt.where(school_clause(actor))
     if district:
+        # a district outside the actor's scope is refused, as `teacher list --district` is
+        # (issue 13: one answer for out-of-scope filters, exit 3 — never an empty list)
+        if actor.role == "district" and not district_in_scope(actor, district):
+            raise PermissionDenied(OUT_OF_SCOPE, hint="只能查看本单位管辖范围内的学校")
         stmt = stmt.where(col(School.district_code) == district)
     with ctx.reading() as session:
         total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()

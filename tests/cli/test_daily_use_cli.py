@@ -200,3 +200,47 @@ def test_the_supermarket_shows_what_the_teacher_pays_and_says_already_chosen(cli
     after = cli.run("me", "courses")
     assert "me enroll" not in after.stderr and "选课时间已结束" in after.stderr
     assert cli.json("me", "courses")["recommended"] == []
+
+
+def test_a_school_admin_need_not_name_its_own_school_and_scope_is_one_answer(
+    city: Cli,  # noqa: F811
+) -> None:
+    missing = city.run(
+        "teacher",
+        "add",
+        "--name",
+        "王五",
+        "--id-number",
+        new_id(),
+        "--mobile",
+        "13800138000",
+        "--stage",
+        "小学",
+        "--subject",
+        "语文",
+        code=2,
+    )
+    assert "缺少选项 --school" in missing.stderr  # the city has no school of its own
+    city.add_account("school01", "school", "--school", "4401040001")
+    city.add_account("yx", "district", "--district", "440104")
+    city.login("school01")
+    learner = city.json(
+        "teacher",
+        "add",
+        "--name",
+        "王五",
+        "--id-number",
+        new_id(),
+        "--mobile",
+        "13800138000",
+        "--stage",
+        "小学",
+        "--subject",
+        "语文",
+    )
+    assert city.json("teacher", "show", learner["learner_no"])["school_code"] == "4401040001"
+    city.login("yx")
+    assert city.json("school", "list", "--district", "440104")["total"] == 2
+    refused = city.run("school", "list", "--district", "440105", code=3)
+    assert "管辖范围" in refused.stderr
+    assert city.run("teacher", "list", "--district", "440105", code=3)
