@@ -114,6 +114,28 @@ RESULT_LABELS = {
 }
 
 
+# the operating system's words inside our messages (strerror), in Chinese
+_OS_TEXT = {
+    "No such file or directory": "文件或目录不存在",
+    "Permission denied": "没有权限",
+    "Is a directory": "这是一个目录",
+    "Not a directory": "路径中有一段不是目录",
+    "Read-only file system": "文件系统只读",
+    "No space left on device": "磁盘空间不足",
+    "File exists": "文件已存在",
+    "Directory not empty": "目录不为空",
+    "File name too long": "文件名太长",
+    "Disk quota exceeded": "超出磁盘配额",
+}
+
+
+def os_text(message: str) -> str:
+    for english, chinese in _OS_TEXT.items():
+        if english in message:
+            message = message.replace(english, chinese)
+    return message
+
+
 def is_key_column(col: Col) -> bool:
     return col.whole or col.key in KEY_KEYS or col.header in KEY_HEADERS
 
@@ -360,6 +382,7 @@ class Output:
 
     def fail(self, code: str, message: str, hint: str | None, data: Mapping[str, Any]) -> None:
         """Render an error: stderr for humans, plus one JSON document in --json mode."""
+        message = os_text(message)
         self.err.print(f"[red]错误：[/red]{escape(message)}", markup=True, highlight=False)
         if hint:
             self.err.print(f"[yellow]提示：[/yellow]{escape(hint)}")

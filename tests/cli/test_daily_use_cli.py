@@ -244,3 +244,20 @@ def test_a_school_admin_need_not_name_its_own_school_and_scope_is_one_answer(
     refused = city.run("school", "list", "--district", "440105", code=3)
     assert "管辖范围" in refused.stderr
     assert city.run("teacher", "list", "--district", "440105", code=3)
+
+
+def test_a_csv_export_keeps_ids_as_text_and_imports_back(
+    city: Cli,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    learner = add(city)
+    city.verify()
+    path = tmp_path / "教师.csv"
+    city.run("teacher", "export", str(path))
+    rows = path.read_text(encoding="utf-8-sig").splitlines()
+    header, first = rows[0].split(","), rows[1].split(",")
+    ident = first[header.index("身份证号")]
+    assert ident.startswith("\t") and len(ident.strip()) == 18
+    assert first[header.index("学号")].strip() == learner
+    again = city.json("teacher", "import", str(path), "--upsert")
+    assert again["ok"] and again["created"] == 0
