@@ -16,9 +16,10 @@ def test_importing_the_models_does_not_load_the_postgresql_dialect() -> None:
 
 
 def test_the_declared_postgresql_arguments_are_the_dialects_own() -> None:
-    import jjadmin.models  # noqa: F401  (declares them)
     from sqlalchemy.dialects.postgresql.base import PGDialect
     from sqlalchemy.sql.base import DialectKWArgs
+
+    import jjadmin.models  # noqa: F401  (declares them)
 
     declared = DialectKWArgs._kw_registry["postgresql"]
     assert declared == dict(PGDialect.construct_arguments)
