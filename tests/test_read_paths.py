@@ -217,6 +217,8 @@ def test_list_show_and_stats_never_load_sqlalchemy(cli: Cli) -> None:
         ("teacher", "show", learner),
         ("teacher", "show", learner, "--json"),
         ("enroll", "stats", "--period", "2601", "--by", "school", "--json"),
+        ("enroll", "list", "--period", "2601", "--json"),
+        ("enroll", "list", "--limit", "50"),  # the current period, by default
         ("whoami",),
     ):
         done, modules = _modules(*args)
