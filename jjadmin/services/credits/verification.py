@@ -131,7 +131,7 @@ def _query(ctx: ServiceContext, first: int, last: int, school: str | None) -> li
         .subquery()
     )
     end = datetime(last + 1, 1, 1, tzinfo=TZ)  # added before the period ended
-    where = [t.c.status == ACTIVE, t.c.created_at < end, school_clause(actor, s)]
+    where = [t.c.status == ACTIVE, t.c.created_at < end, school_clause(actor, s.c)]
     with ctx.reading() as session:
         if school is not None:
             found = get_school(session, actor, school)
