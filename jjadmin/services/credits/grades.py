@@ -32,7 +32,7 @@ from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.credits.bulk import execute_rows, insert_rows
 from jjadmin.services.credits.ledger import (
     Credit,
-    post_credits,
+    post_credit_groups,
     resync_grade_credits,
     withdraw_credits,
 )
@@ -361,22 +361,28 @@ def _write(
                 {"score": _text(x.score.value), "passed": x.score.passed, "remark": x.remark},
                 x.old.version + 1,
             )
-    post_credits(
+    earned: dict[int, tuple[_Course, list[int]]] = {}
+    for x in plan:
+        if x.score.passed:
+            earned.setdefault(x.course.id, (x.course, []))[1].append(x.teacher_id)
+    post_credit_groups(
         session,
-        [
-            Credit(
-                teacher_id=x.teacher_id,
-                year=period_year(x.course.period),
-                hours=x.course.hours,
-                hour_type=x.course.hour_type,
-                training_level=x.course.level,
-                source="grade",
-                source_ref=str(x.course.id),
-                title=x.course.name,
+        (
+            (
+                Credit(
+                    teacher_id=0,
+                    year=period_year(course.period),
+                    hours=course.hours,
+                    hour_type=course.hour_type,
+                    training_level=course.level,
+                    source="grade",
+                    source_ref=str(course.id),
+                    title=course.name,
+                ),
+                teachers,
             )
-            for x in plan
-            if x.score.passed
-        ],
+            for course, teachers in earned.values()
+        ),
         now=now,
         batch_id=writer.batch_id,
     )

@@ -146,6 +146,35 @@ def post_credits(
     return len(rows)
 
 
+def post_credit_groups(
+    session: Session,
+    groups: Iterable[tuple[Credit, Sequence[int]]],
+    *,
+    now: datetime,
+    batch_id: int | None = None,
+) -> int:
+    """The set-based variant for many teachers earning the same credit (a course's passed
+    grades): each group is a template Credit (its teacher_id ignored) and the teachers it
+    is posted for. One executemany; returns how many rows were posted."""
+    rows: list[tuple[Any, ...]] = []
+    for template, teachers in groups:
+        _check(template)
+        tail = (
+            template.year,
+            Decimal(template.hours),
+            template.hour_type,
+            template.training_level,
+            template.source,
+            str(template.source_ref),
+            template.title[:200],
+            batch_id,
+            now,
+        )
+        rows.extend((int(tid), *tail) for tid in teachers)
+    insert_rows(session, _table(), _COLUMNS, rows, conflict=_KEY, replace=_REPLACED)
+    return len(rows)
+
+
 def withdraw_credit(session: Session, *, teacher_id: int, source: str, source_ref: str) -> bool:
     """Remove the row of (teacher, source, ref); False when there was none."""
     t = _table()
