@@ -172,6 +172,8 @@ GLOSSARY: dict[str, str] = {
     "approval_reason": "审核意见",
     "recommended": "推荐课程",
     "selected": "已选",
+    "passed": "通过人数（成绩）",
+    "failed": "未通过人数（成绩）",
     "selection_open": "当前在选课时间内",
     "source": "选课方式",
     "dropped_at": "删除时间",
@@ -215,6 +217,26 @@ GLOSSARY: dict[str, str] = {
     "seal_proof_name": "盖章证明文件名",
     "seal_proof_sha256": "盖章证明的 SHA-256",
     "voided": "作废的选课数",
+    # grades and credits (issue 10/grades)
+    "score": "成绩（0–100 或 合格/不合格）",
+    "remark": "备注",
+    "recorded_at": "登记时间",
+    "graded": "有成绩的人数",
+    "not_passed": "未通过人数（课程通过率）",
+    "rate": "通过率或达标率",
+    "source_label": "学时来源的中文",
+    "source_ref": "学时来源的编号",
+    "credited_at": "计入学时的时间",
+    "cycle": "培训周期",
+    "minimums": "各类学时的最低要求",
+    "public": "公需科目学时",
+    "professional": "专业科目学时",
+    "elective": "个人选修学时",
+    "school_based": "校本培训学时",
+    "required": "要求学时",
+    "genuine": "证书是否真实",
+    "issuer": "发证单位",
+    "issued_at": "发证时间",
     # database
     "database": "数据库",
     "backend": "数据库类型",
@@ -230,7 +252,7 @@ GLOSSARY: dict[str, str] = {
 }
 
 # children are data, not vocabulary
-FREE_MAPS = frozenset({"after", "before", "changes", "detail"})
+FREE_MAPS = frozenset({"after", "before", "changes", "detail", "by_type"})
 
 # retired synonyms: the word to use instead (one word for one thing)
 RETIRED = {
