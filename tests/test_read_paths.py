@@ -219,6 +219,8 @@ def test_list_show_and_stats_never_load_sqlalchemy(cli: Cli) -> None:
         ("enroll", "stats", "--period", "2601", "--by", "school", "--json"),
         ("enroll", "list", "--period", "2601", "--json"),
         ("enroll", "list", "--limit", "50"),  # the current period, by default
+        ("school", "list"),
+        ("school", "list", "--json"),
         ("whoami",),
     ):
         done, modules = _modules(*args)

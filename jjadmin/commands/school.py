@@ -90,9 +90,9 @@ def school_list(
 ) -> None:
     """列出管辖范围内的学校。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import schools
+    from jjadmin.services import school_views
 
-    rows, total = schools.list_schools(
+    rows, total = school_views.list_schools(
         service_context(ctx), district=district, limit=limit, offset=offset
     )
     out.table(rows, LIST_COLUMNS, total=total, title="学校列表")
@@ -106,9 +106,9 @@ def school_show(
 ) -> None:
     """显示一所学校的信息。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import schools
+    from jjadmin.services import school_views
 
-    out.record(schools.show_school(service_context(ctx), code), SHOW_FIELDS, title="学校信息")
+    out.record(school_views.show_school(service_context(ctx), code), SHOW_FIELDS, title="学校信息")
 
 
 @app.command("set", epilog="示例：jjadmin school set 4401040001 --head-mobile 13800000003")

@@ -7,10 +7,7 @@ import sys
 
 
 def test_importing_the_models_does_not_load_the_postgresql_dialect() -> None:
-    code = (
-        "import sys, jjadmin.models; "
-        "print('sqlalchemy.dialects.postgresql' in sys.modules)"
-    )
+    code = "import sys, jjadmin.models; print('sqlalchemy.dialects.postgresql' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 
