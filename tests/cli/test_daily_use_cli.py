@@ -262,3 +262,27 @@ def test_a_csv_export_keeps_ids_as_text_and_imports_back(
     assert first[header.index("学号")] == "\t" + learner
     again = city.json("teacher", "import", str(path), "--upsert")
     assert again["ok"] and again["created"] == 0
+
+
+def test_click_usage_errors_carry_no_english(cli: Cli) -> None:
+    import re
+
+    for args in (
+        ("nosuch",),
+        ("--bogus",),
+        ("teacher", "lst"),
+        ("teacher", "list", "--shw-id"),
+        ("teacher", "list", "--limit", "0"),
+        ("teacher", "show"),
+        ("teacher", "list", "--limit"),
+        ("teacher", "show", "1", "2"),
+    ):
+        result = cli.run(*args, code=2)
+        assert result.stderr.startswith("错误："), (args, result.stderr)
+        text = re.sub(r"--[\w-]+", "", result.stderr.replace("jjadmin", ""))
+        words = re.findall(r"\b[A-Za-z]{4,}\b", text)
+        assert not [
+            w
+            for w in words
+            if w not in ("root", "python", "list", "show", "teacher", "nosuch", "bogus")
+        ], (args, result.stderr)
