@@ -241,6 +241,12 @@ def in_list(name: str, values: Iterable[Any], params: dict[str, Any]) -> str:
     return "(" + (", ".join(keys) or "NULL") + ")"
 
 
+def like_prefix(text: str) -> str:
+    """A LIKE pattern matching values that start with `text`; use with ESCAPE '/'."""
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"{escaped}%"
+
+
 def like_contains(text: str) -> str:
     """A LIKE pattern matching `text` anywhere; use with ESCAPE '/'."""
     escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")

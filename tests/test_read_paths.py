@@ -221,6 +221,8 @@ def test_list_show_and_stats_never_load_sqlalchemy(cli: Cli) -> None:
         ("enroll", "list", "--limit", "50"),  # the current period, by default
         ("school", "list"),
         ("school", "list", "--json"),
+        ("batch", "list"),
+        ("audit", "list", "--action", "选课", "--since", "2026-01-01"),
         ("whoami",),
     ):
         done, modules = _modules(*args)
@@ -318,6 +320,12 @@ def test_read_paths_on_postgresql_through_psycopg(pg_cli: Cli) -> None:
     stats = pg_cli.json("enroll", "stats", "--period", "2601", "--by", "district")
     assert stats["items"] == [] and stats["total"] == 0
     pg_cli.run("enroll", "stats", "--period", "2602", code=4)
+    # the DB-API lists of issue 13 run their SQL on PostgreSQL too
+    assert pg_cli.json("enroll", "list", "--period", "2601")["total"] >= 0
+    assert pg_cli.json("school", "list")["total"] >= 1
+    assert pg_cli.json("batch", "list")["total"] >= 0
+    audit = pg_cli.json("audit", "list", "--since", "2026-01-01", "--action", "auth")
+    assert audit["total"] >= 1
 
 
 def test_a_file_that_is_not_a_database_is_one_clear_line(cli: Cli, tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def audit_list(
     out = output(ctx, as_json=as_json)
     from jjadmin.clock import parse_now
     from jjadmin.errors import UsageError
-    from jjadmin.services import audit
+    from jjadmin.services import history_views as audit
 
     try:
         since_dt = parse_now(since) if since else None

@@ -32,9 +32,9 @@ COLUMNS = [
 def batch_list(ctx: typer.Context, limit: LimitOpt = 50, as_json: JsonOpt = False) -> None:
     """列出导入批次（最新在前）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import imports
+    from jjadmin.services import history_views
 
-    rows, total = imports.list_batches(service_context(ctx), limit=limit)
+    rows, total = history_views.list_batches(service_context(ctx), limit=limit)
     out.table(rows, COLUMNS, total=total, title="导入批次")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,6 +16,7 @@ from jjadmin.errors import Conflict, NotFound, PermissionDenied
 from jjadmin.models import BatchChange, ImportBatch, metadata
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.history_views import BatchView as BatchView
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.results import ImportOptions as ImportOptions
 from jjadmin.services.scope import unit_clause
@@ -187,24 +187,6 @@ def run_import(
             session.rollback()
             report.batch_id = None
     return report
-
-
-@dataclass(frozen=True)
-class BatchView:
-    id: int
-    kind: str
-    unit: str
-    actor: str
-    file_name: str
-    sha256: str
-    total: int
-    created: int
-    updated: int
-    skipped: int
-    rejected: int
-    state: str
-    started_at: datetime
-    undone_at: datetime | None
 
 
 def _view(b: ImportBatch) -> BatchView:

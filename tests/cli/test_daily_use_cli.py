@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -286,3 +287,35 @@ def test_click_usage_errors_carry_no_english(cli: Cli) -> None:
             for w in words
             if w not in ("root", "python", "list", "show", "teacher", "nosuch", "bogus")
         ], (args, result.stderr)
+
+
+def test_batch_and_audit_lists_on_the_raw_path_agree_with_the_orm_for_every_role(
+    city: Cli,  # noqa: F811
+    xlsx: Callable[..., Path],
+    monkeypatch: Any,
+) -> None:
+    from jjadmin.services import audit, history_views, imports
+
+    city.add_account("yx", "district", "--district", "440104")
+    city.add_account("hz", "district", "--district", "440105")
+    city.add_account("s1", "school", "--school", "4401040001")
+    city.add_account("s3", "school", "--school", "4401050001")
+    city.add_account("org", "institution", "--institution", "越秀区教师发展中心")
+    city.login("s1")
+    city.run("teacher", "import", str(sheet(xlsx, [{"身份证号": new_id()}], name="s1.xlsx")))
+    city.login("s3")
+    rows = [{"身份证号": new_id(), "学校代码": "4401050001"}]
+    city.run("teacher", "import", str(sheet(xlsx, rows, name="s3.xlsx")))
+    for user in ("admin", "yx", "hz", "s1", "s3", "org"):
+        city.login(user)
+        raw_batches = city.json("batch", "list")
+        raw_audit = city.json("audit", "list", "--limit", "1000")
+        with monkeypatch.context() as m:
+            m.setattr(history_views, "list_batches", imports.list_batches)
+            m.setattr(history_views, "list_audit", audit.list_audit)
+            assert city.json("batch", "list") == raw_batches, user
+            assert city.json("audit", "list", "--limit", "1000") == raw_audit, user
+        if user in ("s1", "s3"):
+            assert raw_batches["total"] == 1, user
+        if user == "hz":
+            assert [b["unit"] for b in raw_batches["items"]] == ["school:4401050001"]
