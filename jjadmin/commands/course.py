@@ -142,7 +142,7 @@ def course_list(
 ) -> None:
     """列出一期中本单位可见的课程（可按级别、学时类型、学科、学段、状态等筛选）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import courses
+    from jjadmin.services import course_listing as courses
 
     filters = courses.CourseFilter(
         level=level,
@@ -166,7 +166,7 @@ def course_show(
 ) -> None:
     """显示一门课程的详细信息。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import courses
+    from jjadmin.services import course_listing as courses
 
     view = courses.show_course(service_context(ctx), period=period, code=code)
     out.record(view, SHOW_FIELDS, title="课程信息")

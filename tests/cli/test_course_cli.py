@@ -355,3 +355,43 @@ def test_declaring_with_no_period_at_all_exits_1_with_a_hint(cli: Cli) -> None:
         code=1,
     )
     assert "当前没有进行中的期数" in result.stderr and "--period" in result.stderr
+
+
+def test_course_list_and_show_on_the_raw_path_agree_with_the_orm_for_every_role(
+    city: Cli, xlsx: XlsxFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: course list/show read through the DB-API; the visibility rule is the same."""
+    from jjadmin.services import course_listing
+    from jjadmin.services.courses import queries
+
+    catalogue(city, xlsx)
+    city.add_account("s1", "school", "--school", "4401040001", mobile="13900139002")
+    city.add_account("s3", "school", "--school", "4401050001", mobile="13900139004")
+    city.add_account("qu104", "district", "--district", "440104", mobile="13900139003")
+    city.add_account("qu105", "district", "--district", "440105", mobile="13900139005")
+    codes = ["QY001", "QJ104", "QJ105", "XB001", "TS001"]
+    seen: dict[str, list[str]] = {}
+    for user in ("admin", "s1", "s3", "qu104", "qu105"):
+        city.login(user)
+        raw = city.json("course", "list", "--period", "2601")
+        shows = [city.run("course", "show", c, "--period", "2601", code=None) for c in codes]
+        with monkeypatch.context() as m:
+            m.setattr(course_listing, "list_courses", queries.list_courses)
+            m.setattr(course_listing, "show_course", queries.show_course)
+            assert city.json("course", "list", "--period", "2601") == raw, user
+            for c, shown in zip(codes, shows, strict=True):
+                orm = city.run("course", "show", c, "--period", "2601", code=None)
+                assert (orm.exit_code, orm.stdout) == (shown.exit_code, shown.stdout), (user, c)
+        seen[user] = [i["course_code"] for i in raw["items"]]
+        for f in (
+            ("--level", "区级培训"),
+            ("--subject", "语文"),
+            ("--code", "QY"),
+            ("--status", "下线"),
+            ("--school", "4401040001"),
+        ):
+            filtered = city.json("course", "list", "--period", "2601", *f)
+            with monkeypatch.context() as m:
+                m.setattr(course_listing, "list_courses", queries.list_courses)
+                assert city.json("course", "list", "--period", "2601", *f) == filtered, (user, f)
+    assert "QJ105" not in seen["s1"] and "XB001" in seen["s1"] and "XB001" not in seen["s3"]
