@@ -120,7 +120,7 @@ def _view(r: Any) -> CourseView:
     )
 
 
-def _visible_sql(db: RawReader, actor: Any, params: dict[str, Any]) -> str:
+def visible_sql(db: RawReader, actor: Any, params: dict[str, Any]) -> str:
     """visible_course_clause as SQL text on `course c`."""
     if actor.role in ("city", "system", "institution"):
         return "1 = 1"
@@ -202,7 +202,7 @@ def list_courses(
     with ctx.raw_reading() as db:
         code = _period(db, period)
         params: dict[str, Any] = {"period": code}
-        where = ["c.period = :period", _visible_sql(db, actor, params)]
+        where = ["c.period = :period", visible_sql(db, actor, params)]
         for column, value, name in (
             ("c.level", f.level, "f_level"),
             ("c.hour_type", f.hour_type, "f_hour_type"),
@@ -247,7 +247,7 @@ def show_course(ctx: ServiceContext, *, period: str, code: str) -> CourseView:
                 f"课程不存在：{p} 期 {course_code}",
                 hint=f"jjadmin course list --period {p} 查看本期课程",
             )
-        visible = _visible_sql(db, actor, params)
+        visible = visible_sql(db, actor, params)
         seen = db.scalar(
             f"SELECT 1 FROM course c WHERE c.period = :period AND c.code = :code AND {visible}",
             params,

@@ -394,4 +394,13 @@ def test_course_list_and_show_on_the_raw_path_agree_with_the_orm_for_every_role(
             with monkeypatch.context() as m:
                 m.setattr(course_listing, "list_courses", queries.list_courses)
                 assert city.json("course", "list", "--period", "2601", *f) == filtered, (user, f)
+        raw_periods = city.json("period", "list"), city.json("period", "show", "2601")
+        with monkeypatch.context() as m:
+            from jjadmin.services import period_views, periods
+
+            m.setattr(period_views, "list_periods", periods.list_periods)
+            m.setattr(period_views, "show_period", periods.show_period)
+            orm_periods = city.json("period", "list"), city.json("period", "show", "2601")
+            assert orm_periods == raw_periods, user
+        assert raw_periods[1]["courses"] == len(seen[user]), user
     assert "QJ105" not in seen["s1"] and "XB001" in seen["s1"] and "XB001" not in seen["s3"]
