@@ -25,7 +25,9 @@ from jjadmin.commands._options import (
 from jjadmin.commands._output import Col
 from jjadmin.exporters.files import claim_output
 from jjadmin.rules import labels
-from jjadmin.services.transfers import LEVEL_NAMES, STATE_NAMES
+from jjadmin.services.transfer_listing import LEVEL_NAMES
+
+STATE_NAMES = labels.TRANSFER_STATE
 
 app = typer.Typer(help="教师调动", no_args_is_help=True)
 
@@ -178,9 +180,9 @@ def transfer_list(
 ) -> None:
     """列出调入或调出管辖范围内学校的调动申请（最新在前）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import transfers
+    from jjadmin.services import transfer_listing
 
-    rows, total = transfers.list_transfers(
+    rows, total = transfer_listing.list_transfers(
         service_context(ctx),
         state=state,
         limit=limit,

@@ -306,3 +306,26 @@ def test_template_writes_the_transfer_columns(cli: Cli, tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(out).active
     assert ws is not None
     assert [c.value for c in ws[1]][:3] == ["学号", "调入学校代码", "备注"]
+
+
+def test_transfer_list_on_the_raw_path_agrees_with_the_orm_for_every_role(
+    cli: Cli, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: `transfer list` reads through the DB-API with the same scope."""
+    from jjadmin.services import transfer_listing
+    from jjadmin.services.transfers import views
+
+    cli.login("sa2")
+    cli.json("transfer", "request", env.teacher, "--to", env.a2)
+    cli.json("transfer", "request", env.far, "--to", env.a2)
+    cli.login("da")
+    cli.json("transfer", "reject", "1", "--reason", "材料不全")
+    for user in ("admin", "sa2", "da"):
+        cli.login(user)
+        for extra in ((), ("--state", "pending"), ("--state", "已驳回")):
+            raw = cli.json("transfer", "list", *extra)
+            with monkeypatch.context() as m:
+                m.setattr(transfer_listing, "list_transfers", views.list_transfers)
+                assert cli.json("transfer", "list", *extra) == raw, (user, extra)
+    cli.login("da")
+    assert cli.json("transfer", "list")["total"] == 2
