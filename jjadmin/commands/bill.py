@@ -127,9 +127,9 @@ def bill_list(
 ) -> None:
     """账单管理：列出本单位可见的账单（学校只看本校，培训机构只看本单位收费的账单）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services.billing import bills
+    from jjadmin.services import bill_listing
 
-    rows, total = bills.list_bills(
+    rows, total = bill_listing.list_bills(
         service_context(ctx),
         period=period,
         school=school,
