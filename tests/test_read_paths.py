@@ -226,6 +226,7 @@ def test_list_show_and_stats_never_load_sqlalchemy(cli: Cli) -> None:
         ("period", "list"),
         ("transfer", "list", "--state", "待审批"),
         ("bill", "list", "--state", "未缴费"),
+        ("account", "list"),
         ("period", "show", "2601", "--json"),
         ("audit", "list", "--action", "选课", "--since", "2026-01-01"),
         ("whoami",),
@@ -333,6 +334,7 @@ def test_read_paths_on_postgresql_through_psycopg(pg_cli: Cli) -> None:
     assert pg_cli.json("period", "show", "2601")["period"] == "2601"
     assert pg_cli.json("transfer", "list")["total"] >= 0
     assert pg_cli.json("bill", "list", "--period", "2601")["total"] >= 0
+    assert pg_cli.json("account", "list")["total"] >= 1
     audit = pg_cli.json("audit", "list", "--since", "2026-01-01", "--action", "auth")
     assert audit["total"] >= 1
 

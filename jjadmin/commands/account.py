@@ -73,9 +73,9 @@ def account_add(
 def account_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """列出管辖范围内的管理员账号。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import accounts
+    from jjadmin.services import account_listing
 
-    rows = accounts.list_accounts(service_context(ctx))
+    rows = account_listing.list_accounts(service_context(ctx))
     out.table(rows, ACCOUNT_COLUMNS, title="管理员账号")
 
 

@@ -289,12 +289,12 @@ def test_click_usage_errors_carry_no_english(cli: Cli) -> None:
         ], (args, result.stderr)
 
 
-def test_batch_and_audit_lists_on_the_raw_path_agree_with_the_orm_for_every_role(
+def test_batch_audit_and_account_lists_on_the_raw_path_agree_with_the_orm_for_every_role(
     city: Cli,  # noqa: F811
     xlsx: Callable[..., Path],
     monkeypatch: Any,
 ) -> None:
-    from jjadmin.services import audit, history_views, imports
+    from jjadmin.services import account_listing, accounts, audit, history_views, imports
 
     city.add_account("yx", "district", "--district", "440104")
     city.add_account("hz", "district", "--district", "440105")
@@ -310,11 +310,15 @@ def test_batch_and_audit_lists_on_the_raw_path_agree_with_the_orm_for_every_role
         city.login(user)
         raw_batches = city.json("batch", "list")
         raw_audit = city.json("audit", "list", "--limit", "1000")
+        raw_accounts = city.json("account", "list") if user != "org" else None
         with monkeypatch.context() as m:
             m.setattr(history_views, "list_batches", imports.list_batches)
             m.setattr(history_views, "list_audit", audit.list_audit)
+            m.setattr(account_listing, "list_accounts", accounts.list_accounts)
             assert city.json("batch", "list") == raw_batches, user
             assert city.json("audit", "list", "--limit", "1000") == raw_audit, user
+            if raw_accounts is not None:
+                assert city.json("account", "list") == raw_accounts, user
         if user in ("s1", "s3"):
             assert raw_batches["total"] == 1, user
         if user == "hz":
