@@ -227,6 +227,7 @@ def test_list_show_and_stats_never_load_sqlalchemy(cli: Cli) -> None:
         ("transfer", "list", "--state", "待审批"),
         ("bill", "list", "--state", "未缴费"),
         ("account", "list"),
+        ("special-training", "list", "--state", "待学校审核"),
         ("period", "show", "2601", "--json"),
         ("audit", "list", "--action", "选课", "--since", "2026-01-01"),
         ("whoami",),

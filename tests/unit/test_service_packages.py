@@ -14,12 +14,25 @@ from types import ModuleType
 
 import pytest
 
-LAZY_PACKAGES = ("jjadmin.services.teachers", "jjadmin.services.enrollment")
+LAZY_PACKAGES = (
+    "jjadmin.services.teachers",
+    "jjadmin.services.enrollment",
+    "jjadmin.services.special_training",
+)
 # run on the DB-API driver at start-up (tests/test_read_paths.py runs the commands themselves)
 LIGHT_MODULES = (
     "jjadmin.services.teachers.views",
     "jjadmin.services.enrollment.stats",
     "jjadmin.services.identity",
+    "jjadmin.services.special_training.queries",  # special-training list/show
+    "jjadmin.services.enrollment.listing",  # enroll list
+    "jjadmin.services.course_listing",
+    "jjadmin.services.period_views",
+    "jjadmin.services.school_views",
+    "jjadmin.services.history_views",  # batch list, audit list
+    "jjadmin.services.transfer_listing",
+    "jjadmin.services.bill_listing",
+    "jjadmin.services.account_listing",
     "jjadmin.services.billing.special_users",  # special-user list
     "jjadmin.services.billing.close",  # period close, the cron job
 )
