@@ -163,7 +163,9 @@ _ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")
 
 
 def _show(self: Any, file: Any = None) -> None:
-    render_usage_error(self, as_json=False)
+    # an error in the root's own options (before any command runs): the process's arguments
+    # tell whether --json was asked for
+    render_usage_error(self, as_json="--json" in sys.argv[1:])
 
 
 def _get_help(original: Callable[..., str]) -> Callable[..., str]:
