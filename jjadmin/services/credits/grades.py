@@ -319,7 +319,7 @@ def _write(
 ) -> None:
     g = metadata.tables["grade"]
     now, by = ctx.now, actor.account_id
-    new = [x for x in plan if x.old is None]
+    new = sorted((x for x in plan if x.old is None), key=lambda x: x.enrollment_id)
     insert_rows(
         session,
         g,

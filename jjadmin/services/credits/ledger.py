@@ -171,8 +171,13 @@ def post_credit_groups(
             now,
         )
         rows.extend((int(tid), *tail) for tid in teachers)
+    rows.sort(key=_by_teacher)  # the unique and the covering index lead with the teacher
     insert_rows(session, _table(), _COLUMNS, rows, conflict=_KEY, replace=_REPLACED)
     return len(rows)
+
+
+def _by_teacher(row: tuple[Any, ...]) -> int:
+    return int(row[0])
 
 
 def withdraw_credit(session: Session, *, teacher_id: int, source: str, source_ref: str) -> bool:
