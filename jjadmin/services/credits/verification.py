@@ -11,18 +11,15 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, String, case, cast, func, select, type_coerce
-
 from jjadmin.clock import TZ, local
 from jjadmin.errors import InputRejected
-from jjadmin.models import metadata
 from jjadmin.rules.credits import (
     SCHOOL_BASED,
     annual_required,
@@ -32,7 +29,7 @@ from jjadmin.rules.credits import (
 )
 from jjadmin.rules.money import format_hours
 from jjadmin.services.context import ServiceContext
-from jjadmin.services.scope import get_school, school_clause
+from jjadmin.services.scope_rules import find_school, school_scope_sql
 
 VERIFIERS = ("city", "district", "school")
 ACTIVE = "在职"
@@ -104,65 +101,68 @@ def _rate(passed: int, total: int) -> str:
     return f"{(Decimal(passed) * 100 / total).quantize(Decimal('0.1'))}%"
 
 
+_AGGREGATE = """
+SELECT cr.teacher_id AS teacher_id,
+  CAST(ROUND(SUM(CASE WHEN cr.hour_type = :public THEN cr.hours ELSE 0 END) * 10) AS INTEGER)
+    AS public,
+  CAST(ROUND(SUM(CASE WHEN cr.hour_type = :professional THEN cr.hours ELSE 0 END) * 10)
+    AS INTEGER) AS professional,
+  CAST(ROUND(SUM(CASE WHEN cr.hour_type = :elective THEN cr.hours ELSE 0 END) * 10) AS INTEGER)
+    AS elective,
+  CAST(ROUND(SUM(CASE WHEN cr.training_level = :school_based THEN cr.hours ELSE 0 END) * 10)
+    AS INTEGER) AS school_based,
+  CAST(ROUND(SUM(cr.hours) * 10) AS INTEGER) AS total
+FROM credit_record cr WHERE cr.year BETWEEN :first AND :last GROUP BY cr.teacher_id
+"""
+
+
 def _query(ctx: ServiceContext, first: int, last: int, school: str | None) -> Sequence[Any]:
     """(学号, 姓名, 学校代码, 学校名称, created_at, public, professional, elective, school-based,
     total) per 在职 teacher in scope added before `last` ended; the hours as integer tenths
-    (summed and scaled in the database: no Decimal per value), created_at only for teachers
-    added since `first` began (the only ones prorated; raw, see `_added`)."""
+    (summed and scaled in the database), created_at only for teachers added since `first`
+    began (the only ones prorated; as stored, see `_Added`).
+
+    One statement on the DB-API driver (no SQLAlchemy: `credits annual` is waited for at the
+    terminal), the same text on SQLite and PostgreSQL; the scope is scope_rules' SQL form.
+    """
     actor = ctx.require(*VERIFIERS, action="学时验证")
-    tables = metadata.tables
-    cr, t, s = tables["credit_record"], tables["teacher"], tables["school"]
-
-    def tenths(condition: Any) -> Any:
-        summed = func.sum(
-            case((condition, cr.c.hours), else_=0) if condition is not None else cr.c.hours
-        )
-        return cast(func.round(summed * 10), Integer)
-
-    year_filter = cr.c.year == first if first == last else cr.c.year.between(first, last)
-    agg = (
-        select(
-            cr.c.teacher_id,
-            tenths(cr.c.hour_type == "公需科目").label("public"),
-            tenths(cr.c.hour_type == "专业科目").label("professional"),
-            tenths(cr.c.hour_type == "个人选修").label("elective"),
-            tenths(cr.c.training_level == SCHOOL_BASED).label("school_based"),
-            tenths(None).label("total"),
-        )
-        .where(year_filter)
-        .group_by(cr.c.teacher_id)
-        .subquery()
-    )
     begin, end = datetime(first, 1, 1, tzinfo=TZ), datetime(last + 1, 1, 1, tzinfo=TZ)
-    raw_created = type_coerce(t.c.created_at, String) if _is_sqlite(ctx) else t.c.created_at
-    where = [t.c.status == ACTIVE, t.c.created_at < end, school_clause(actor, s.c)]
-    with ctx.reading() as session:
+    scope, params = school_scope_sql(actor, "s")
+    with ctx.raw_reading() as db:
+        params.update(
+            {
+                "public": "公需科目",
+                "professional": "专业科目",
+                "elective": "个人选修",
+                "school_based": SCHOOL_BASED,
+                "first": first,
+                "last": last,
+                "active": ACTIVE,
+                "begin": _stamp(db.dialect, begin),
+                "end": _stamp(db.dialect, end),
+            }
+        )
+        where = f"t.status = :active AND t.created_at < :end AND {scope}"
         if school is not None:
-            found = get_school(session, actor, school)
-            where.append(s.c.id == found.id)
-        return session.execute(
-            select(
-                t.c.learner_no,
-                t.c.name,
-                s.c.code,
-                s.c.name,
-                case((t.c.created_at >= begin, raw_created), else_=None),
-                agg.c.public,
-                agg.c.professional,
-                agg.c.elective,
-                agg.c.school_based,
-                agg.c.total,
-            )
-            .select_from(
-                t.join(s, s.c.id == t.c.school_id).outerjoin(agg, agg.c.teacher_id == t.c.id)
-            )
-            .where(*where)
-            .order_by(s.c.code, t.c.learner_no)
-        ).all()
+            school_id, _ = find_school(db, actor, school)
+            where += " AND s.id = :school_id"
+            params["school_id"] = school_id
+        return db.rows(
+            "SELECT t.learner_no, t.name, s.code, s.name,"
+            " CASE WHEN t.created_at >= :begin THEN t.created_at END,"
+            " a.public, a.professional, a.elective, a.school_based, a.total"
+            " FROM teacher t JOIN school s ON s.id = t.school_id"
+            f" LEFT JOIN ({_AGGREGATE}) a ON a.teacher_id = t.id"
+            f" WHERE {where} ORDER BY s.code, t.learner_no",
+            params,
+        )
 
 
-def _is_sqlite(ctx: ServiceContext) -> bool:
-    return bool(ctx.engine.dialect.name == "sqlite")
+def _stamp(dialect: str, value: datetime) -> Any:
+    """A timestamp parameter as the column stores it (SQLite: naive UTC text)."""
+    if dialect == "sqlite":
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 class _Tenths(dict[int, str]):
