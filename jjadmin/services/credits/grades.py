@@ -120,7 +120,7 @@ def _enrollments(session: Session, course_ids: list[int]) -> dict[tuple[str, int
             select(e.c.id, e.c.teacher_id, t.c.learner_no, e.c.course_id)
             .join(t, t.c.id == e.c.teacher_id)
             .where(e.c.course_id.in_(course_ids[i : i + _CHUNK]), e.c.state == "active")
-        ):
+        ).all():
             found[(ln, cid)] = (eid, tid)
     return found
 
@@ -134,7 +134,7 @@ def _grades(session: Session, course_ids: list[int]) -> dict[int, _Old]:
             select(g.c.id, g.c.enrollment_id, g.c.score, g.c.passed, g.c.remark, g.c.version)
             .join(e, e.c.id == g.c.enrollment_id)
             .where(e.c.course_id.in_(course_ids[i : i + _CHUNK]))
-        ):
+        ).all():
             found[eid] = _Old(gid, score, bool(passed), remark, version)
     return found
 
