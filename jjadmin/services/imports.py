@@ -101,7 +101,8 @@ class BatchWriter:
         if self._changes:
             from sqlalchemy import insert
 
-            self.session.execute(insert(BatchChange), self._changes)
+            # the table, not the entity: Core executemany, without the ORM's bulk machinery
+            self.session.execute(insert(metadata.tables["batch_change"]), self._changes)
             self._changes = []
 
 
