@@ -7,7 +7,7 @@
   评估与诊断, 学习与发展); 专业必修 of the teacher's topic dimension is preferred.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from alembic import op
 import jjadmin.models.base
 
 revision = "0008"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,9 +1,10 @@
 """能力提升工程 (SPEC §6 Ability project; seed 能力提升工程选课指引), one module per step:
 `config` (the city's pilots per period) → `assess` (the diagnostic answer sheet, scored) →
 `recommend` (the required courses and the electives, each with its reason) → `confirm`
-(enrolls at ≥ 50 学时 through the enrollment writer) → `completion` (all confirmed courses
-passed: the project's hours credited once); `common` (whose project, the pilot, the
-assessment that counts)."""
+(enrolls at ≥ 50 学时 through the enrollment writer); `common` (whose project, the pilot,
+the assessment that counts). Completion (all confirmed courses passed: the project's hours
+credited once) is `services/credits/ability_completion.py`, called by the grade import — it
+lives there because ability uses credits and the areas stay acyclic."""
 
 from jjadmin.services.ability.assess import assess_answers as assess_answers
 from jjadmin.services.ability.assess import confirm_last_attempt as confirm_last_attempt
