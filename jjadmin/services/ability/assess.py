@@ -18,7 +18,7 @@ from jjadmin.models import AbilityAssessment, AbilitySelection
 from jjadmin.rules import ability as rules
 from jjadmin.rules.codes import parse_period_code
 from jjadmin.services import audit
-from jjadmin.services.ability.common import participant, require_pilot
+from jjadmin.services.ability.common import participant, raw_of, require_pilot
 from jjadmin.services.context import ServiceContext
 from jjadmin.services.period_lookup import get_period
 from jjadmin.services.results import FileMeta, ImportOptions, ImportReport, RowIssue, RowLike
@@ -83,8 +83,8 @@ def assess_answers(
     report.notes.extend(notes)
     with ctx.transaction() as session:
         get_period(session, code)
-        p = participant(session, actor, learner_no, "进行诊断测评")
-        require_pilot(session, code, p)
+        p = participant(raw_of(session), actor, learner_no, "进行诊断测评")
+        require_pilot(raw_of(session), code, p)
         done = session.execute(
             select(func.count()).where(
                 col(AbilityAssessment.teacher_id) == p.id, col(AbilityAssessment.period) == code
@@ -170,8 +170,8 @@ def confirm_last_attempt(
     code = parse_period_code(period)
     with ctx.transaction() as session:
         get_period(session, code)
-        p = participant(session, actor, learner_no, "确认诊断测评结果")
-        require_pilot(session, code, p)
+        p = participant(raw_of(session), actor, learner_no, "确认诊断测评结果")
+        require_pilot(raw_of(session), code, p)
         last = session.execute(
             select(AbilityAssessment)
             .where(col(AbilityAssessment.teacher_id) == p.id, col(AbilityAssessment.period) == code)

@@ -25,7 +25,7 @@ from jjadmin.rules import ability as rules
 from jjadmin.rules.codes import normalize_course_code, parse_period_code
 from jjadmin.rules.money import format_hours
 from jjadmin.services import audit
-from jjadmin.services.ability.common import Participant, participant, require_pilot
+from jjadmin.services.ability.common import Participant, participant, raw_of, require_pilot
 from jjadmin.services.ability.recommend import plan_for
 from jjadmin.services.billing.bills import refresh_open_bills
 from jjadmin.services.billing.common import lock_period
@@ -153,11 +153,12 @@ def confirm_selection(
     code = parse_period_code(period)
     chosen = _elective_codes(electives)
     with ctx.transaction() as session:
-        p = participant(session, actor, learner_no, "确认提升工程选课")
+        db = raw_of(session)
+        p = participant(db, actor, learner_no, "确认提升工程选课")
         if p.id != actor.teacher_id:
             raise PermissionDenied(SELF_ONLY)
-        require_pilot(session, code, p)
-        assessment_id, _topic, rec, catalogue = plan_for(session, code, p)
+        require_pilot(db, code, p)
+        assessment_id, _topic, rec, catalogue = plan_for(db, code, p)
         required, selections, assessment_id = _required(session, p, code, assessment_id)
         if not required:
             if rec.missing_categories:

@@ -289,3 +289,20 @@ def _now() -> Any:
     from tests.factories import NOW
 
     return NOW
+
+
+def test_recommend_runs_on_the_read_path_without_sqlalchemy(
+    cli: Cli, world: World, tmp_path: Path
+) -> None:
+    from tests.test_read_paths import HEAVY, _modules
+
+    configured(cli)
+    good = answer_sheet(tmp_path / "good.xlsx")
+    cli.json(
+        "ability", "assess", world.teacher, "--period", "2601", "--answers", str(good),
+        "--confirm",
+    )  # fmt: skip
+    done, modules = _modules("ability", "recommend", world.teacher, "--period", "2601", "--json")
+    assert done.returncode == 0, done.stderr
+    assert '"total_required": "42"' in done.stdout
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
