@@ -165,7 +165,16 @@ def ability_assess(
         )
     report = outcome.report
     if not report.ok:  # rendered like every import: row, column, value; exit 1
-        finish_import(out, outcome, errors_to=errors_to, title=ASSESS_IMPORT.title)
+        finish_import(
+            out,
+            outcome,
+            errors_to=errors_to,
+            title=ASSESS_IMPORT.title,
+            refusal=(
+                "答题卡有错误，本次测评未记录（不计入测评次数）",
+                "改正后重新提交；--errors-to 错误.xlsx 导出全部行（错误行标红），改好即可提交",
+            ),
+        )
         return
     _render_assessment(
         out, report.extra["assessment"], period, confirmed=bool(report.extra["confirmed"])

@@ -200,7 +200,7 @@ def recommend(
     )
     if professional:
         c = professional[0]
-        why = f"专业必修课程（按学科“{subject}”、学段“{stage}”匹配，18 学时必修）"
+        why = f"专业必修课程（{_match(c, subject, stage)}，18 学时必修）"
         if c.dimension == topic:
             why += f"；属于您的测评主题“{topic}”"
         else:
@@ -213,9 +213,9 @@ def recommend(
         key=lambda c: (-_fits(c.subjects, subject), c.hours != REQUIRED_HOURS[SCHOOL_BASED], c.code)
     )
     if school_based:
-        required.append(
-            _pick(school_based[0], f"校本研修课程（按学科“{subject}”匹配，16 学时必修）")
-        )
+        c = school_based[0]
+        why = f"按学科“{subject}”匹配" if _fits(c.subjects, subject) == 2 else "适用学科不限"
+        required.append(_pick(c, f"校本研修课程（{why}，16 学时必修）"))
     else:
         missing.append(SCHOOL_BASED)
     electives = [
@@ -234,6 +234,12 @@ def recommend(
         for c in electives
     ]
     return Recommendation(required, picks, missing)
+
+
+def _match(c: CatalogueCourse, subject: str, stage: str) -> str:
+    subject_fit = f"学科“{subject}”" if _fits(c.subjects, subject) == 2 else "学科不限"
+    stage_fit = f"学段“{stage}”" if _fits(c.stages, stage) == 2 else "学段不限"
+    return f"按{subject_fit}、{stage_fit}匹配"
 
 
 def _pick(c: CatalogueCourse, reason: str) -> Pick:
