@@ -306,3 +306,26 @@ def test_recommend_runs_on_the_read_path_without_sqlalchemy(
     assert done.returncode == 0, done.stderr
     assert '"total_required": "42"' in done.stdout
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_answer_sheets_in_other_formats_and_broken_files(
+    cli: Cli, world: World, tmp_path: Path
+) -> None:
+    configured(cli)
+    as_teacher(cli, world)
+    rows = answer_rows()
+    csv = tmp_path / "答题卡.csv"  # as WPS saves it: GBK, full-width letters, lower case
+    lines = ["题号,题目,答案"] + [f"{n},{text},{'ａ' if n == 1 else str(a).lower()}"
+                                  for n, text, a in rows]  # fmt: skip
+    csv.write_bytes("\r\n".join(lines).encode("gbk"))
+    doc = cli.json("ability", "assess", "--period", "2601", "--answers", str(csv))
+    assert doc["topic"] == "评估与诊断" and doc["scores"]["技术素养"] == 13
+    broken = tmp_path / "坏文件.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook" * 10)
+    result = cli.run("ability", "assess", "--period", "2601", "--answers", str(broken), code=1)
+    assert "Traceback" not in result.stderr and result.stderr.strip()
+    empty = tmp_path / "空.csv"
+    empty.write_bytes(b"")
+    cli.run("ability", "assess", "--period", "2601", "--answers", str(empty), code=1)
+    # none of the refused files counted: the next attempt is the second
+    assert cli.json("ability", "assess", "--period", "2601", "--answers", str(csv))["attempt"] == 2
