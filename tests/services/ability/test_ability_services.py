@@ -366,6 +366,9 @@ def test_confirm_at_50_hours_enrolls_through_the_writer_and_changes_electives_on
     assert states["TS-E2"] == "dropped" and states["TS-P2"] == "active"
     view = ability.recommend_courses(make_ctx(me), period="2601")
     assert view.confirmed and all(p.selected for p in view.required)
+    actions = session.execute(select(AuditLog.action)).scalars().all()
+    session.rollback()
+    assert (actions.count("ability.assess"), actions.count("ability.confirm")) == (1, 2)
     # the assessment is settled once courses are confirmed
     with pytest.raises(Conflict, match="已确认"):
         assess(make_ctx(me), answer_sheet(tmp_path / "b.xlsx"))
