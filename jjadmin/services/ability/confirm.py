@@ -208,9 +208,11 @@ def confirm_selection(
                 hint="本次未写入任何选课",
             )
         created = _apply(session, ctx, actor, plan, report, source="ability")
+        changed = bool(created or dropped)
         for w in wants:
             s = selections.get(w.course_id)
             if s is None:
+                changed = True
                 session.add(
                     AbilitySelection(
                         teacher_id=p.id,
@@ -227,21 +229,23 @@ def confirm_selection(
                 )
             elif s.state != ACTIVE:
                 s.state, s.updated_at = ACTIVE, ctx.now
-        audit.record(
-            session,
-            actor,
-            ctx.now,
-            "ability.confirm",
-            "teacher",
-            p.learner_no,
-            after={
-                "period": code,
-                "courses": codes,
-                "total_hours": format_hours(total),
-                "enrolled": created,
-                "dropped": dropped,
-            },
-        )
+                changed = True
+        if changed:  # confirming the same selection again changes nothing
+            audit.record(
+                session,
+                actor,
+                ctx.now,
+                "ability.confirm",
+                "teacher",
+                p.learner_no,
+                after={
+                    "period": code,
+                    "courses": codes,
+                    "total_hours": format_hours(total),
+                    "enrolled": created,
+                    "dropped": dropped,
+                },
+            )
         return ConfirmResult(
             code,
             p.learner_no,

@@ -366,6 +366,8 @@ def test_confirm_at_50_hours_enrolls_through_the_writer_and_changes_electives_on
     assert states["TS-E2"] == "dropped" and states["TS-P2"] == "active"
     view = ability.recommend_courses(make_ctx(me), period="2601")
     assert view.confirmed and all(p.selected for p in view.required)
+    same = ability.confirm_selection(make_ctx(me), period="2601", electives=["TS-E3,TS-E1"])
+    assert (same.enrolled, same.dropped, same.total_hours) == (0, 0, "54")
     actions = session.execute(select(AuditLog.action)).scalars().all()
     session.rollback()
     assert (actions.count("ability.assess"), actions.count("ability.confirm")) == (1, 2)
