@@ -175,8 +175,8 @@ def me_enroll(
         bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
     ] = False,
 ) -> None:
-    """自主选课（仅在选课时间内；“能力提升工程”课程只能在这里由本人选；校本培训由学校报读，
-    专项培训须报名：jjadmin me apply）。"""
+    """自主选课（仅在选课时间内；“能力提升工程”课程须诊断测评后用 jjadmin ability confirm
+    确认；校本培训由学校报读，专项培训须报名：jjadmin me apply）。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands.enroll import render_enroll_report
     from jjadmin.services import enrollment as enrollments

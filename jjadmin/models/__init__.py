@@ -5,6 +5,7 @@ from jjadmin.models.billing import Bill, Payment, SpecialUser
 from jjadmin.models.course import (
     AbilityAssessment,
     AbilityConfig,
+    AbilitySelection,
     Course,
     Enrollment,
     Grade,
@@ -39,6 +40,7 @@ from jjadmin.models.teacher import (
 __all__ = [
     "AbilityAssessment",
     "AbilityConfig",
+    "AbilitySelection",
     "Account",
     "Attachment",
     "AuditLog",

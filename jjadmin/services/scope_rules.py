@@ -485,7 +485,7 @@ NOT_LINKS: dict[str, tuple[str, ...]] = {
     "special_training_review": ("application_id",),  # repeats the application's links
     "verification_code": ("token_id",),  # the session the code verifies: the account's own
     "notice": ("school_id", "district_code"),  # its audience is notice_target's (below)
-    "ability_selection": ("assessment_id",),  # the teacher's own assessment
+    "ability_selection": ("assessment_id", "course_id"),  # its assessment; the course chosen
     "credit_declaration_attachment": ("attachment_id",),  # the declaration's file
     "complaint": ("teacher_id",),  # handled by the school at filing time (school_id)
     "enrollment": ("teacher_id", "bill_id"),  # the school at enrollment time; the paying bill

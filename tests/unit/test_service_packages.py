@@ -18,6 +18,7 @@ LAZY_PACKAGES = (
     "jjadmin.services.teachers",
     "jjadmin.services.enrollment",
     "jjadmin.services.credits",
+    "jjadmin.services.ability",
 )
 # run on the DB-API driver at start-up (tests/test_read_paths.py runs the commands themselves)
 LIGHT_MODULES = (
@@ -27,6 +28,7 @@ LIGHT_MODULES = (
     "jjadmin.services.billing.special_users",  # special-user list
     "jjadmin.services.billing.close",  # period close, the cron job
     "jjadmin.services.credits.verification",  # credits annual / cycle
+    "jjadmin.services.ability.recommend",  # ability recommend
 )
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "pydantic_settings")
 

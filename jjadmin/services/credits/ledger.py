@@ -248,6 +248,8 @@ def resync_grade_credits(session: Session, enrollment_ids: Iterable[int], now: d
         by_course = {r[0]: r for r in rows}
         by_batch: dict[int | None, list[Credit]] = {}
         for (tid, cid), batch in sorted(credited.items(), key=lambda kv: kv[0]):
+            if by_course[cid][4] == "提升工程":
+                continue  # credited as one project (credits/ability_completion.py)
             by_batch.setdefault(batch, []).append(grade_credit(tid, by_course[cid]))
         for batch, credits in by_batch.items():
             post_credits(session, credits, now=now, batch_id=batch)
