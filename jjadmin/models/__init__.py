@@ -12,6 +12,13 @@ from jjadmin.models.course import (
 )
 from jjadmin.models.credit import Attachment, CreditDeclaration, CreditRecord, CreditReview
 from jjadmin.models.misc import AuditLog, BatchChange, Complaint, ImportBatch, Notice
+from jjadmin.models.notices import (
+    ComplaintReply,
+    ComplaintWindow,
+    NoticeRead,
+    NoticeSms,
+    NoticeTarget,
+)
 from jjadmin.models.org import (
     Account,
     AuthToken,
@@ -40,6 +47,8 @@ __all__ = [
     "BatchChange",
     "Bill",
     "Complaint",
+    "ComplaintReply",
+    "ComplaintWindow",
     "Course",
     "CreditDeclaration",
     "CreditRecord",
@@ -50,6 +59,9 @@ __all__ = [
     "Grade",
     "ImportBatch",
     "Notice",
+    "NoticeRead",
+    "NoticeSms",
+    "NoticeTarget",
     "Payment",
     "Period",
     "Principal",
