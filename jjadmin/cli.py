@@ -28,6 +28,8 @@ COMMANDS = [
     ("me", "me", "学员个人平台"),
     ("bill", "bill", "缴费管理（账单、缴款通知书、缴费、对账）"),
     ("special_user", "special-user", "特殊用户"),
+    ("notice", "notice", "公告管理"),
+    ("complaint", "complaint", "投诉意见管理"),
     ("audit", "audit", "审计日志"),
     ("batch", "batch", "导入批次"),
 ]

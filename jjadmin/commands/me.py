@@ -284,3 +284,32 @@ def me_passwd(
         old, new = ask_password("原密码"), ask_password("新密码")
     passwords.change_password(service_context(ctx), old=old, new=new)
     out.result("密码已修改")
+
+
+@app.command(
+    "notices", epilog="示例: jjadmin me notices --unread；查看内容：jjadmin notice show 编号"
+)
+def me_notices(
+    ctx: typer.Context,
+    unread: Annotated[bool, typer.Option("--unread", help="只看未读的公告")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """通知公告：发给本校（及本区、全部单位）的公告。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.notice import render_list
+    from jjadmin.services import notices
+
+    out = output(ctx, as_json=as_json)
+    items, total = notices.list_notices(service_context(ctx), unread=unread)
+    render_list(out, items, total, title="通知公告")
+
+
+def _me_complaint() -> typer.Typer:
+    from jjadmin.commands.complaint import me_app
+
+    return me_app
+
+
+app.add_typer(_me_complaint(), name="complaint")
