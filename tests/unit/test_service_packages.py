@@ -14,7 +14,11 @@ from types import ModuleType
 
 import pytest
 
-LAZY_PACKAGES = ("jjadmin.services.teachers", "jjadmin.services.enrollment")
+LAZY_PACKAGES = (
+    "jjadmin.services.teachers",
+    "jjadmin.services.enrollment",
+    "jjadmin.services.notices",
+)
 # run on the DB-API driver at start-up (tests/test_read_paths.py runs the commands themselves)
 LIGHT_MODULES = (
     "jjadmin.services.teachers.views",
@@ -22,6 +26,8 @@ LIGHT_MODULES = (
     "jjadmin.services.identity",
     "jjadmin.services.billing.special_users",  # special-user list
     "jjadmin.services.billing.close",  # period close, the cron job
+    "jjadmin.services.notices.reads",  # notice list, me notices
+    "jjadmin.services.learner_archive",  # me archive
 )
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "pydantic_settings")
 

@@ -1,4 +1,6 @@
-"""`notice list [--unread]`, `notice show ID` (marks it read for the reader), `me notices`."""
+"""`notice list [--unread]`, `notice show ID` (marks it read for the reader), `me notices`.
+
+Read on the DB-API driver; only the first `show` (the read mark) loads SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -6,11 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
-
 from jjadmin.errors import NotFound, PermissionDenied
 from jjadmin.rawdb import RawReader, as_utc
-from jjadmin.services import audit
 from jjadmin.services.context import ServiceContext
 from jjadmin.services.notices.audience import READERS, visible_sql
 from jjadmin.services.scope_rules import scope_role
@@ -117,6 +116,10 @@ def show_notice(ctx: ServiceContext, notice_id: int) -> NoticeView:
         targets = _targets(db, [notice_id])
     item = _item(row, targets)
     if not item.read and actor.account_id is not None:
+        from sqlalchemy import text
+
+        from jjadmin.services import audit
+
         with ctx.transaction() as s:
             added = s.execute(
                 text(
