@@ -19,8 +19,9 @@ MAX_TITLE = 200
 MAX_BODY = 20_000
 
 _RECIPIENTS = """
-SELECT a.id, a.username, a.name, a.role, a.mobile, a.district_code, s.code, s.name
+SELECT a.id, a.username, a.name, a.role, a.mobile, COALESCE(d.name, a.institution), s.code, s.name
 FROM account a LEFT JOIN school s ON s.id = a.school_id
+LEFT JOIN district d ON d.code = a.district_code
 WHERE {where}
 ORDER BY a.role, s.code, a.username
 """
@@ -166,6 +167,4 @@ def _target_row(notice_id: int, t: Target) -> dict[str, object]:
 def _unit(row: tuple[object, ...]) -> str:
     if row[6] is not None:
         return f"{row[7]}（{row[6]}）"
-    if row[3] == "district":
-        return str(row[5] or "")
-    return ""
+    return str(row[5] or "")  # the district's name, or the institution's

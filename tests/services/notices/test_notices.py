@@ -138,6 +138,7 @@ def test_bad_input_and_a_dry_run(make_ctx: Any, city: City, session: Session) ->
     assert dry.id is None and dry.recipients == 2 and dry.sms == 1
     assert {i.username for i in dry.items} == {city.d105.username, city.c.username}
     assert all("****" in (i.mobile or "") for i in dry.items)
+    assert {i.unit for i in dry.items if i.role == "district"} == {"海珠区"}
     assert session.execute(text("SELECT count(*) FROM notice")).scalar_one() == 0
 
 
