@@ -48,10 +48,13 @@ def deliver(ctx: ServiceContext, notice_id: int, *, title: str) -> Delivery:
     next_at = time.monotonic()
     while True:
         with ctx.transaction() as s:
+            # two runs at once (a resend beside a post) never take the same texts:
+            # PostgreSQL skips rows another run has claimed; SQLite runs one writer at a time
+            lock = " FOR UPDATE SKIP LOCKED" if ctx.engine.dialect.name == "postgresql" else ""
             rows = s.execute(
                 text(
                     "SELECT id, mobile FROM notice_sms WHERE notice_id = :n AND state = 'pending' "
-                    "ORDER BY id LIMIT :k"
+                    f"ORDER BY id LIMIT :k{lock}"
                 ),
                 {"n": notice_id, "k": CHUNK},
             ).all()

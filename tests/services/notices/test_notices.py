@@ -228,3 +228,58 @@ def test_a_crash_re_sends_at_most_the_chunk_in_flight(
     assert len(everyone) - 3 == 1 <= texts.CHUNK  # only the chunk in flight, once
     with pytest.raises(Conflict):  # everything sent: a re-run sends nothing
         notices.resend_notice(make_ctx(city.city), notice_id)
+
+
+class Slow:
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+
+    def send(self, to: str, text: str, code: str | None, at: Any) -> None:
+        import time
+
+        time.sleep(0.05)
+        self.delivered.append(to)
+
+
+def test_two_runs_at_once_never_send_the_same_text(
+    make_ctx: Any, city: City, monkeypatch: pytest.MonkeyPatch, session: Session
+) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time (BEGIN IMMEDIATE)")
+    import threading
+
+    monkeypatch.setattr(texts, "CHUNK", 1)
+    ctx = make_ctx(city.city)
+    ctx.sms = Down()
+    r = notices.post_notice(ctx, title="t", body="b", sms=True)
+    assert r.id is not None
+    session.execute(text("UPDATE notice_sms SET state = 'pending'"))
+    session.commit()
+    senders = [Slow(), Slow()]
+    # both runs have read their chunk before either marks it: without the row lock both
+    # would read the same text
+    barrier = threading.Barrier(2, timeout=0.5)
+    real_text = texts.text
+
+    def meeting(sql: str) -> Any:
+        if sql.startswith("UPDATE notice_sms SET state = 'sending'"):
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+        return real_text(sql)
+
+    monkeypatch.setattr(texts, "text", meeting)
+
+    def run(sender: Slow) -> None:
+        c = make_ctx(city.city)
+        c.sms = sender
+        texts.deliver(c, r.id or 0, title="t")
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    everyone = senders[0].delivered + senders[1].delivered
+    assert sorted(everyone) == ["13900000001", "13900000002", "13900000003"]
