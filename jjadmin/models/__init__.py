@@ -10,7 +10,13 @@ from jjadmin.models.course import (
     Grade,
     Period,
 )
-from jjadmin.models.credit import Attachment, CreditDeclaration, CreditRecord, CreditReview
+from jjadmin.models.credit import (
+    Attachment,
+    Certificate,
+    CreditDeclaration,
+    CreditRecord,
+    CreditReview,
+)
 from jjadmin.models.misc import AuditLog, BatchChange, Complaint, ImportBatch, Notice
 from jjadmin.models.notices import (
     ComplaintReply,
@@ -51,6 +57,7 @@ __all__ = [
     "ComplaintWindow",
     "Course",
     "CreditDeclaration",
+    "Certificate",
     "CreditRecord",
     "CreditReview",
     "DbRole",
