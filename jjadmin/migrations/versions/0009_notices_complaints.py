@@ -9,7 +9,7 @@
   its states become the words the JSON carries (待处理, 已回复, 已关闭).
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from alembic import op
 import jjadmin.models.base
 
 revision = "0009"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
