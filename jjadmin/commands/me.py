@@ -396,8 +396,13 @@ def me_archive(
             Col("year", "年度"),
             Col("courses", "所选课程", justify="right"),
             Col("passed", "通过", justify="right"),
-            Col("credited_hours", "获得学时", justify="right"),
-            Col("by_type", "按学时类型", fmt=lambda v: "；".join(f"{k} {x}" for k, x in v.items())),
+            Col("credited_hours", "课程获得学时", justify="right"),
+            Col("ledger_hours", "年度学时（台账，含申报）", justify="right"),
+            Col(
+                "ledger_by_type",
+                "按学时类型",
+                fmt=lambda v: "；".join(f"{k} {x}" for k, x in v.items()),
+            ),
         ],
         title="学习结果（年度汇总）",
     )

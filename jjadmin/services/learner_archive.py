@@ -4,8 +4,10 @@ with their state, payment and grade, the hours each passed course credits, by ye
 
 The seed (我的档案): "可查询学习结果，专项培训记录，学时申报，年度验证统计，周期验证统计"; 学习结果
 "查询全员培训和区级培训的学习记录". The hours here are read from the grades themselves
-(a passed grade of an active enrollment credits its course's hours to the period's year);
-`me hours` reads the ledger. Read on the DB-API path, one query per part.
+(a passed grade of an active enrollment credits its course's hours to the period's year),
+and each year also shows the ledger's hours from every source (grades, approved
+declarations, the ability project: what 年度验证 counts; `me hours` compares them with the
+year's requirement). Read on the DB-API path, one query per part.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ JOIN course c ON c.id = e.course_id
 LEFT JOIN grade g ON g.enrollment_id = e.id
 WHERE e.teacher_id = :t {extra}
 ORDER BY e.period DESC, c.code
+"""
+
+_LEDGER = """
+SELECT year, hour_type, sum(hours) FROM credit_record WHERE teacher_id = :t {extra}
+GROUP BY year, hour_type ORDER BY year, hour_type
 """
 
 _APPLICATIONS = """
@@ -59,8 +66,12 @@ class ArchiveYear:
     year: int
     courses: int
     passed: int
-    credited_hours: Decimal
+    credited_hours: Decimal  # from this archive's passed courses
     by_type: dict[str, Decimal]
+    # the ledger's year, every source (grades, approved declarations, the ability project):
+    # what 年度验证 counts (`me hours` compares it with the year's requirement)
+    ledger_hours: Decimal = Decimal(0)
+    ledger_by_type: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,12 +121,21 @@ def my_archive(
     if year is not None:
         extra += " AND e.period LIKE :y"
         params["y"] = f"{year % 100:02d}__"
+    ledger_year = year
+    if period is not None:
+        ledger_year = period_year(str(params["p"]))
     with ctx.raw_reading() as db:
         who = db.one_or_none(
             "SELECT learner_no, name FROM teacher WHERE id = :t", {"t": actor.teacher_id}
         )
         rows = db.rows(_COURSES.format(extra=extra), params)
         apps = db.rows(_APPLICATIONS, {"t": actor.teacher_id})
+        ledger_params: dict[str, object] = {"t": actor.teacher_id}
+        if ledger_year is not None:
+            ledger_params["y"] = ledger_year
+        ledger = db.rows(
+            _LEDGER.format(extra="" if ledger_year is None else "AND year = :y"), ledger_params
+        )
     assert who is not None
     archive = Archive(str(who[0]), str(who[1]))
     summary: dict[int, ArchiveYear] = {}
@@ -146,6 +166,10 @@ def my_archive(
             y.passed += 1
             y.credited_hours += credited
             y.by_type[item.hour_type] = y.by_type.get(item.hour_type, ZERO) + credited
+    for ledger_year, hour_type, hours in ledger:
+        y = summary.setdefault(int(ledger_year), ArchiveYear(int(ledger_year), 0, 0, ZERO, {}))
+        y.ledger_by_type[str(hour_type)] = _dec(hours)
+        y.ledger_hours += _dec(hours)
     archive.years = sorted(summary.values(), key=lambda y: -y.year)
     archive.special_training = [
         ArchiveApplication(

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from jjadmin.errors import PermissionDenied
-from jjadmin.models import Enrollment, Grade, SpecialTrainingApplication
+from jjadmin.models import CreditRecord, Enrollment, Grade, SpecialTrainingApplication
 from jjadmin.services.context import Actor
 from jjadmin.services.learner_archive import my_archive
 from tests.factories import NOW, make_account, make_school, make_teacher
@@ -65,6 +65,35 @@ def test_the_archive_by_period_and_year(session: Session, make_ctx: Any) -> None
             applied_at=NOW,
         )
     )
+    for year, hours, hour_type, source in (
+        (2026, "10", "个人选修", "declaration"),
+        (2026, "12", "专业科目", "grade"),
+        (2025, "24", "专业科目", "grade"),
+    ):
+        session.add(
+            CreditRecord(
+                teacher_id=me.id,
+                year=year,
+                hours=Decimal(hours),
+                hour_type=hour_type,
+                source=source,
+                source_ref=f"{source}{year}",
+                title="t",
+                created_at=NOW,
+            )
+        )
+    session.add(
+        CreditRecord(
+            teacher_id=other.id,
+            year=2026,
+            hours=Decimal(8),
+            hour_type="公需科目",
+            source="grade",
+            source_ref="x",
+            title="t",
+            created_at=NOW,
+        )
+    )
     session.commit()
     actor = Actor(None, me.learner_no, "teacher", me.name, school_id=school.id, teacher_id=me.id)
     archive = my_archive(make_ctx(actor))
@@ -83,8 +112,13 @@ def test_the_archive_by_period_and_year(session: Session, make_ctx: Any) -> None
     assert years[2025].credited_hours == Decimal(24) and years[2025].courses == 2
     assert years[2025].by_type == {"专业科目": Decimal(24)}
     assert years[2026].credited_hours == Decimal(12) and years[2026].courses == 1
+    assert years[2026].ledger_hours == Decimal(22)  # the ledger also holds a declaration
+    assert years[2026].ledger_by_type == {"个人选修": Decimal(10), "专业科目": Decimal(12)}
+    assert years[2025].ledger_hours == Decimal(24)
     assert [x.course_code for x in archive.special_training] == ["ZX"]
     assert {i.course_code for i in my_archive(make_ctx(actor), period="2601").items} == {"C", "D"}
-    assert {i.course_code for i in my_archive(make_ctx(actor), year=2025).items} == {"A", "B"}
+    only_2025 = my_archive(make_ctx(actor), year=2025)
+    assert {i.course_code for i in only_2025.items} == {"A", "B"}
+    assert [y.year for y in only_2025.years] == [2025]
     with pytest.raises(PermissionDenied):
         my_archive(make_ctx(make_account(session, "school", school=school)))
