@@ -121,7 +121,8 @@ def load(db: Path, schools: int, courses: int) -> tuple[str, str]:
             (cid, teacher_id, school_id, STAMP),
         )
         con.execute(
-            "INSERT INTO grade (enrollment_id, score, passed, recorded_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO grade (enrollment_id, score, passed, recorded_at, version) "
+            "VALUES (?, ?, ?, ?, 1)",
             (cur.lastrowid, 50 + n * 5, 1 if n >= 2 else 0, STAMP),
         )
     con.commit()

@@ -198,6 +198,13 @@ class RawReader:
         row = self.one_or_none(sql, params)
         return None if row is None else row[0]
 
+    def when(self, moment: datetime) -> Any:
+        """An instant bound the way the models store it (SQLite: naive UTC text with
+        microseconds, as TZDateTime writes; PostgreSQL: aware)."""
+        if self.dialect == "sqlite":
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return moment
+
     def has_schema(self) -> bool:
         """True when the migrations table exists (the database was initialised)."""
         if self.dialect == "sqlite":
@@ -276,8 +283,7 @@ def as_bool(value: Any) -> bool:
 
 class RawWriter(RawReader):
     """A write transaction on the DB-API connection (see ServiceContext.raw_writing):
-    `execute` returns the row count; `when` binds an instant the way the models store it
-    (SQLite: naive UTC text with microseconds, as TZDateTime does; PostgreSQL: aware)."""
+    `execute` returns the row count (`when`, from RawReader, binds instants)."""
 
     def __init__(self, conn: Any, dialect: str, where: str, *, reader: bool = False) -> None:
         super().__init__(conn, dialect, where)
@@ -318,8 +324,3 @@ class RawWriter(RawReader):
             self.conn.commit()
         else:
             self.conn.rollback()
-
-    def when(self, moment: datetime) -> Any:
-        if self.dialect == "sqlite":
-            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return moment

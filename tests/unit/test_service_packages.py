@@ -28,6 +28,7 @@ LIGHT_MODULES = (
     "jjadmin.services.billing.close",  # period close, the cron job
     "jjadmin.services.notices.reads",  # notice list, me notices
     "jjadmin.services.learner_archive",  # me archive
+    "jjadmin.services.enrollment.market",  # me courses, me hours
 )
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "pydantic_settings")
 

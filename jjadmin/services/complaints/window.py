@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from jjadmin.clock import local
 from jjadmin.errors import Conflict, InputRejected, NotFound
@@ -95,17 +95,10 @@ def _view(row: tuple[object, ...]) -> WindowView:
     return WindowView(int(str(row[0])), opens, closes)
 
 
-def _bind(db: RawReader, moment: datetime) -> object:
-    """An instant as the models store it (SQLite: naive UTC text, as TZDateTime writes)."""
-    if db.dialect == "sqlite":
-        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    return moment
-
-
 def open_window(db: RawReader, now: datetime) -> WindowView:
     """The window open at `now` (the latest year's when two overlap); otherwise Conflict
     (5) naming this year's window, or saying none is set."""
-    at = _bind(db, now)
+    at = db.when(now)
     row = db.one_or_none(
         "SELECT year, opens_at, closes_at FROM complaint_window "
         "WHERE opens_at <= :now AND closes_at >= :now ORDER BY year DESC LIMIT 1",
