@@ -7,7 +7,6 @@ from sqlalchemy import select, text
 
 from jjadmin.errors import Conflict, InputRejected, NotFound, PermissionDenied
 from jjadmin.models import Complaint, ComplaintReply, School
-from jjadmin.rules.ids import normalize_text
 from jjadmin.services import audit
 from jjadmin.services.complaints.common import (
     CLOSED,
@@ -23,7 +22,7 @@ from jjadmin.services.scope_rules import OUT_OF_SCOPE, school_in_scope
 
 
 def _texts(title: str, body: str) -> tuple[str, str]:
-    title = normalize_text(title)
+    title = title.strip()  # as written: no NFKC (it would turn "：" into ":")
     if not title:
         raise InputRejected("投诉标题不能为空")
     if len(title) > MAX_TITLE:

@@ -9,7 +9,7 @@ from sqlalchemy import insert, text
 
 from jjadmin.errors import InputRejected
 from jjadmin.models import Notice, NoticeTarget
-from jjadmin.rules.ids import mask_mobile, normalize_text
+from jjadmin.rules.ids import mask_mobile
 from jjadmin.services import audit
 from jjadmin.services.context import ServiceContext
 from jjadmin.services.notices.audience import POSTERS, Target, parse_targets, recipients_sql
@@ -49,7 +49,7 @@ class PostResult:
 
 
 def _check_text(title: str, body: str) -> tuple[str, str]:
-    title = normalize_text(title)
+    title = title.strip()  # as written: no NFKC (it would turn "：" into ":")
     if not title:
         raise InputRejected("公告标题不能为空")
     if len(title) > MAX_TITLE:

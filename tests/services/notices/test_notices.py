@@ -111,11 +111,17 @@ def test_a_district_posts_to_its_own_schools_only(make_ctx: Any, city: City) -> 
 
 
 def test_show_marks_read_once(make_ctx: Any, city: City, session: Session) -> None:
-    r = notices.post_notice(make_ctx(city.city), title="t", body="正文", to=["district:440104"])
+    r = notices.post_notice(
+        make_ctx(city.city),
+        title="　关于2602期选课的通知：（一）\u3000",
+        body="正文",
+        to=["district:440104"],
+    )
     assert r.id is not None
     assert _ids(make_ctx, city.a, unread=True) == {r.id}
     view = notices.show_notice(make_ctx(city.a), r.id)
     assert view.body == "正文" and view.read and view.read_at is not None
+    assert view.title == "关于2602期选课的通知：（一）"  # trimmed, never rewritten
     notices.show_notice(make_ctx(city.a), r.id)
     assert _ids(make_ctx, city.a, unread=True) == set()
     assert _ids(make_ctx, city.b, unread=True) == {r.id}  # per reader
