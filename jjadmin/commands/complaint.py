@@ -11,6 +11,7 @@ import typer
 from jjadmin.commands._context import output, service_context
 from jjadmin.commands._options import JsonOpt, LimitOpt, OffsetOpt, OverwriteOpt, SchoolOpt
 from jjadmin.commands._output import Col, Output
+from jjadmin.commands.notice import when
 
 if TYPE_CHECKING:
     from jjadmin.services.complaints import ComplaintView
@@ -34,8 +35,8 @@ LIST_COLUMNS = [
     Col("year", "年度"),
     Col("title", "标题"),
     Col("state", "状态"),
-    Col("filed_at", "投诉时间"),
-    Col("replied_at", "首次回复时间"),
+    Col("filed_at", "投诉时间", fmt=when),
+    Col("replied_at", "首次回复时间", fmt=when),
 ]
 SHOW_FIELDS = [
     Col("id", "编号"),
@@ -46,13 +47,13 @@ SHOW_FIELDS = [
     Col("year", "年度"),
     Col("title", "标题"),
     Col("state", "状态"),
-    Col("filed_at", "投诉时间"),
-    Col("replied_at", "首次回复时间"),
-    Col("closed_at", "关闭时间"),
+    Col("filed_at", "投诉时间", fmt=when),
+    Col("replied_at", "首次回复时间", fmt=when),
+    Col("closed_at", "关闭时间", fmt=when),
     Col("body", "投诉内容"),
 ]
 REPLY_COLUMNS = [
-    Col("replied_at", "回复时间"),
+    Col("replied_at", "回复时间", fmt=when),
     Col("replied_by", "回复人"),
     Col("text", "回复内容"),
 ]

@@ -431,7 +431,7 @@ def me_archive(
                 Col("course_code", "课程编号"),
                 Col("name", "专项培训项目"),
                 Col("state", "状态"),
-                Col("applied_at", "报名时间"),
+                Col("applied_at", "报名时间", fmt=lambda v: str(v)[:16].replace("T", " ")),
             ],
             title="专项培训记录",
         )

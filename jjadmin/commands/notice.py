@@ -18,11 +18,17 @@ app = typer.Typer(help="公告管理（发布、短信通知、查看）", no_ar
 
 IdArg = Annotated[int, typer.Argument(help="公告编号")]
 
+
+def when(value: object) -> str:
+    """A moment as the tables show it: 2026-08-25 09:00 (JSON keeps ISO 8601)."""
+    return str(value)[:16].replace("T", " ") if value else ""
+
+
 LIST_COLUMNS = [
     Col("id", "编号", justify="right"),
     Col("title", "标题"),
     Col("posted_by", "发布人"),
-    Col("posted_at", "发布时间"),
+    Col("posted_at", "发布时间", fmt=when),
     Col("targets", "发布对象"),
     Col("read", "状态", fmt=lambda v: "已读" if v else "未读"),
 ]
@@ -30,7 +36,7 @@ SHOW_FIELDS = [
     Col("id", "编号"),
     Col("title", "标题"),
     Col("posted_by", "发布人"),
-    Col("posted_at", "发布时间"),
+    Col("posted_at", "发布时间", fmt=when),
     Col("targets", "发布对象"),
 ]
 SMS_STATES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
