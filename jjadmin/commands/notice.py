@@ -141,10 +141,19 @@ def notice_post(
         out.info(f"未发布：共 {r.recipients} 个接收账号，将发送短信 {r.sms} 条")
         return
     if as_json:
-        out.emit({"id": r.id, "recipients": r.recipients, "sms": r.sms, "sms_failed": r.sms_failed})
+        out.emit(
+            {
+                "id": r.id,
+                "recipients": r.recipients,
+                "sms": r.sms,
+                "sms_failed": r.sms_failed,
+                "already_posted": r.already_posted,
+            }
+        )
     else:
         out.line(str(r.id))
-        line = f"已发布公告 #{r.id}（{'、'.join(r.targets)}），接收账号 {r.recipients} 个"
+        verb = "该公告今天已发布过，未重复发布" if r.already_posted else "已发布公告"
+        line = f"{verb} #{r.id}（{'、'.join(r.targets)}），接收账号 {r.recipients} 个"
         if sms:
             line += f"，短信已发送 {r.sms} 条"
         out.info(line)

@@ -4,8 +4,11 @@ addressed school admin — recorded before anything is sent, then delivered (tex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from jjadmin.errors import InputRejected
 from jjadmin.models import Notice, NoticeTarget
@@ -17,6 +20,8 @@ from jjadmin.services.notices.texts import Delivery, deliver
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
+# the same post again within a day is a re-run (texts only what did not go out), not a new notice
+REPOST_WINDOW = timedelta(days=1)
 
 _RECIPIENTS = """
 SELECT a.id, a.username, a.name, a.role, a.mobile, COALESCE(d.name, a.institution), s.code, s.name
@@ -46,6 +51,7 @@ class PostResult:
     dry_run: bool = False
     targets: list[str] = field(default_factory=list)
     items: list[Recipient] = field(default_factory=list)
+    already_posted: bool = False  # a re-run of the same post: no second notice, no text twice
 
 
 def _check_text(title: str, body: str) -> tuple[str, str]:
@@ -108,38 +114,61 @@ def post_notice(
             items=items,
         )
     with ctx.transaction() as s:
-        notice = Notice(
-            title=title,
-            body=body,
-            audience="all" if any(t.kind == "all" for t in targets) else "units",
-            district_code=actor.district_code if actor.role == "district" else None,
-            posted_by=actor.account_id,
-            posted_at=ctx.now,
-        )
-        s.add(notice)
-        s.flush()
-        assert notice.id is not None
-        notice_id = notice.id
-        s.execute(insert(NoticeTarget), [_target_row(notice_id, t) for t in targets])
+        notice_id = _same_notice(s, actor.account_id, title, body, targets, ctx.now)
+        again = notice_id is not None
+        if notice_id is None:
+            notice = Notice(
+                title=title,
+                body=body,
+                audience="all" if any(t.kind == "all" for t in targets) else "units",
+                district_code=actor.district_code if actor.role == "district" else None,
+                posted_by=actor.account_id,
+                posted_at=ctx.now,
+            )
+            s.add(notice)
+            s.flush()
+            assert notice.id is not None
+            notice_id = notice.id
+            s.execute(insert(NoticeTarget), [_target_row(notice_id, t) for t in targets])
         recipients = int(
             s.execute(text(f"SELECT count(*) FROM account a WHERE {where}"), params).scalar_one()
         )
         queued = 0
         if sms:
-            queued = s.execute(
+            # one text per addressed school admin: all of them for a new notice; on a re-run,
+            # those added since, and the texts that did not go out
+            s.execute(
                 text(
                     "INSERT INTO notice_sms (notice_id, account_id, school_id, mobile, state, "
                     "attempts) SELECT :nid, a.id, a.school_id, a.mobile, 'pending', 0 "
                     f"FROM account a WHERE {where} AND a.role = 'school' "
-                    "AND a.mobile IS NOT NULL AND a.mobile <> ''"
+                    "AND a.mobile IS NOT NULL AND a.mobile <> '' AND NOT EXISTS "
+                    "(SELECT 1 FROM notice_sms x WHERE x.notice_id = :nid AND x.account_id = a.id)"
                 ),
                 {**params, "nid": notice_id},
-            ).rowcount  # type: ignore[attr-defined]
+            )
+            if again:
+                s.execute(
+                    text(
+                        "UPDATE notice_sms SET state = 'pending' WHERE notice_id = :nid "
+                        "AND state IN ('failed', 'sending')"
+                    ),
+                    {"nid": notice_id},
+                )
+            queued = int(
+                s.execute(
+                    text(
+                        "SELECT count(*) FROM notice_sms WHERE notice_id = :nid "
+                        "AND state = 'pending'"
+                    ),
+                    {"nid": notice_id},
+                ).scalar_one()
+            )
         audit.record(
             s,
             actor,
             ctx.now,
-            "notice.post",
+            "notice.repost" if again else "notice.post",
             "notice",
             str(notice_id),
             after={
@@ -151,8 +180,45 @@ def post_notice(
         )
     delivery = deliver(ctx, notice_id, title=title) if queued else Delivery()
     return PostResult(
-        notice_id, recipients, delivery.sent, sms_failed=delivery.failed, targets=labels
+        notice_id,
+        recipients,
+        delivery.sent,
+        sms_failed=delivery.failed,
+        targets=labels,
+        already_posted=again,
     )
+
+
+def _same_notice(
+    s: Session,
+    poster: int | None,
+    title: str,
+    body: str,
+    targets: list[Target],
+    now: datetime,
+) -> int | None:
+    """The notice this post repeats: the same poster, title, body and audiences within
+    the last day (a script or an operator running the same post again)."""
+    found = s.execute(
+        select(col(Notice.id))
+        .where(
+            col(Notice.posted_by) == poster,
+            col(Notice.title) == title,
+            col(Notice.body) == body,
+            col(Notice.posted_at) >= now - REPOST_WINDOW,
+        )
+        .order_by(col(Notice.id).desc())
+    ).scalars()
+    wanted = {(t.kind, t.district_code, t.school_id) for t in targets}
+    for notice_id in found:
+        rows = s.execute(
+            select(
+                col(NoticeTarget.kind), col(NoticeTarget.district_code), col(NoticeTarget.school_id)
+            ).where(col(NoticeTarget.notice_id) == notice_id)
+        ).all()
+        if notice_id is not None and {tuple(r) for r in rows} == wanted:
+            return int(notice_id)
+    return None
 
 
 def _target_row(notice_id: int, t: Target) -> dict[str, object]:

@@ -51,7 +51,11 @@ def test_post_with_texts_list_show_and_me_notices(cli: Cli, units: Units, tmp_pa
     body = tmp_path / "通知.txt"
     body.write_text("2602 期选课将于 9 月 1 日开始。", encoding="gbk")
     doc = cli.json("notice", "post", "--title", "选课通知", "--body-file", str(body), "--sms")
-    assert doc == {"id": doc["id"], "recipients": 4, "sms": 3, "sms_failed": 0}
+    assert doc == {
+        "id": doc["id"], "recipients": 4, "sms": 3, "sms_failed": 0, "already_posted": False
+    }  # fmt: skip
+    again = cli.json("notice", "post", "--title", "选课通知", "--body-file", str(body), "--sms")
+    assert (again["id"], again["sms"], again["already_posted"]) == (doc["id"], 0, True)
     texts = cli.outbox.messages()
     assert sorted(m["to"] for m in texts) == ["13900000001", "13900000003", "13900000011"]
     assert "选课通知" in texts[0]["text"]

@@ -13,7 +13,7 @@ from jjadmin.errors import Conflict, InputRejected, NotFound, PermissionDenied, 
 from jjadmin.services import notices
 from jjadmin.services.context import Actor
 from jjadmin.services.notices import texts
-from tests.factories import make_account, make_school, make_teacher
+from tests.factories import NOW, make_account, make_school, make_teacher
 
 
 @dataclass
@@ -289,3 +289,38 @@ def test_two_runs_at_once_never_send_the_same_text(
         t.join()
     everyone = senders[0].delivered + senders[1].delivered
     assert sorted(everyone) == ["13900000001", "13900000002", "13900000003"]
+
+
+def test_the_same_post_again_is_a_re_run_not_a_second_notice(
+    make_ctx: Any, city: City, session: Session
+) -> None:
+    from datetime import timedelta
+
+    ctx = make_ctx(city.city)
+    ctx.sms = Down()
+    first = notices.post_notice(ctx, title="缴费通知", body="b", sms=True)
+    assert (first.sms, first.sms_failed, first.already_posted) == (0, 3, False)
+    # a school admin added meanwhile; the gateway is back
+    sd = make_school(session, district="440105")
+    make_account(session, "school", school=sd, mobile="13900000004")
+    session.commit()
+    ctx = make_ctx(city.city)
+    ok = Flaky()
+    ctx.sms = ok
+    again = notices.post_notice(ctx, title="缴费通知", body="b", sms=True)
+    assert again.id == first.id and again.already_posted
+    assert (again.sms, again.sms_failed) == (4, 0)  # the three failed and the new admin
+    ctx = make_ctx(city.city)
+    ctx.sms = ok
+    third = notices.post_notice(ctx, title="缴费通知", body="b", sms=True)
+    assert (third.id, third.sms) == (first.id, 0)  # nothing twice
+    assert len(ok.delivered) == 4
+    assert (
+        notices.post_notice(make_ctx(city.city), title="缴费通知", body="另一内容").id != first.id
+    )
+    other = notices.post_notice(
+        make_ctx(city.city), title="缴费通知", body="b", to=["district:440104"]
+    )
+    assert other.id != first.id and not other.already_posted  # other audiences: another notice
+    tomorrow = make_ctx(city.city, now=NOW + timedelta(days=1, minutes=1))
+    assert notices.post_notice(tomorrow, title="缴费通知", body="b").id != first.id
