@@ -198,13 +198,6 @@ class RawReader:
         row = self.one_or_none(sql, params)
         return None if row is None else row[0]
 
-    def when(self, moment: datetime) -> Any:
-        """An instant bound the way the models store it (SQLite: naive UTC text with
-        microseconds, as TZDateTime writes; PostgreSQL: aware)."""
-        if self.dialect == "sqlite":
-            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return moment
-
     def has_schema(self) -> bool:
         """True when the migrations table exists (the database was initialised)."""
         if self.dialect == "sqlite":
@@ -283,7 +276,8 @@ def as_bool(value: Any) -> bool:
 
 class RawWriter(RawReader):
     """A write transaction on the DB-API connection (see ServiceContext.raw_writing):
-    `execute` returns the row count (`when`, from RawReader, binds instants)."""
+    `execute` returns the row count; `when` binds an instant the way the models store it
+    (SQLite: naive UTC text with microseconds, as TZDateTime does; PostgreSQL: aware)."""
 
     def __init__(self, conn: Any, dialect: str, where: str, *, reader: bool = False) -> None:
         super().__init__(conn, dialect, where)
@@ -324,3 +318,16 @@ class RawWriter(RawReader):
             self.conn.commit()
         else:
             self.conn.rollback()
+
+    def when(self, moment: datetime) -> Any:
+        if self.dialect == "sqlite":
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return moment
+
+
+def bind_instant(reader: RawReader, moment: datetime) -> Any:
+    """An instant bound for a read the way the models store it (as RawWriter.when does for
+    writes: SQLite naive UTC text with microseconds, PostgreSQL aware)."""
+    if reader.dialect == "sqlite":
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return moment

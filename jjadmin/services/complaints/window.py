@@ -8,7 +8,7 @@ from datetime import datetime
 from jjadmin.clock import local
 from jjadmin.errors import Conflict, InputRejected, NotFound
 from jjadmin.models import ComplaintWindow
-from jjadmin.rawdb import RawReader, as_utc
+from jjadmin.rawdb import RawReader, as_utc, bind_instant
 from jjadmin.rules.windows import parse_window_time
 from jjadmin.services import audit
 from jjadmin.services.context import ServiceContext
@@ -98,7 +98,7 @@ def _view(row: tuple[object, ...]) -> WindowView:
 def open_window(db: RawReader, now: datetime) -> WindowView:
     """The window open at `now` (the latest year's when two overlap); otherwise Conflict
     (5) naming this year's window, or saying none is set."""
-    at = db.when(now)
+    at = bind_instant(db, now)
     row = db.one_or_none(
         "SELECT year, opens_at, closes_at FROM complaint_window "
         "WHERE opens_at <= :now AND closes_at >= :now ORDER BY year DESC LIMIT 1",

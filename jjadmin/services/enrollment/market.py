@@ -18,7 +18,7 @@ from typing import Any
 
 from jjadmin.clock import local
 from jjadmin.errors import NotFound, PermissionDenied
-from jjadmin.rawdb import RawReader, as_json
+from jjadmin.rawdb import RawReader, as_json, as_utc, bind_instant
 from jjadmin.rules.codes import parse_period_code
 from jjadmin.rules.courses import LIST_SEPARATOR, course_visible_to_teacher
 from jjadmin.rules.enums import TrainingLevel, check_in_list
@@ -154,6 +154,7 @@ class MarketCourse:
     ability_category: str | None
     selected: bool
     reason: str | None = None
+    price: str = "0.00"  # what the teacher pays: 培训费用 + 教材费用 (issue 13)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class Market:
     total: int
     recommended: list[MarketCourse]
     hours: HoursSummary
+    selection_open: bool = True  # now inside the period's selection window
 
 
 def _market_course(c: _Course, selected: bool, reason: str | None = None) -> MarketCourse:
@@ -198,6 +200,7 @@ def _market_course(c: _Course, selected: bool, reason: str | None = None) -> Mar
         c.ability_category,
         selected,
         reason,
+        format_money(c.fee + c.material_fee),
     )
 
 
@@ -320,6 +323,13 @@ def course_market(
         code = parse_period_code(period) if period else _current_period(db, ctx.now)
         if code is None:
             raise NotFound("当前没有可选课的期数", hint="用 --period 指定期数")
+        window_row = db.one_or_none(
+            "SELECT select_from, select_to FROM period WHERE code = :p", {"p": code}
+        )
+        if window_row is None:
+            raise NotFound(f"期数不存在：{code}", hint="jjadmin period list 查看已有期数")
+        opens, closes = as_utc(window_row[0]), as_utc(window_row[1])
+        window = opens is not None and closes is not None and opens <= ctx.now <= closes
         selected = {
             int(r[0])
             for r in db.rows(
@@ -350,15 +360,16 @@ def course_market(
         code,
         [_market_course(c, c.id in selected) for c in page],
         len(shown),
-        recommended,
+        recommended if window else [],  # nothing to recommend once selection is over
         hours,
+        window,
     )
 
 
 def _current_period(db: RawReader, now: datetime) -> str | None:
     """The period whose selection window contains `now`; else the latest one already begun
     (services.period_lookup.current_period_code, on the DB-API path)."""
-    at = db.when(now)
+    at = bind_instant(db, now)
     inside = db.scalar(
         "SELECT code FROM period WHERE select_from <= :now AND select_to >= :now "
         "ORDER BY select_from DESC LIMIT 1",
