@@ -29,6 +29,8 @@ COMMANDS = [
     ("bill", "bill", "缴费管理（账单、缴款通知书、缴费、对账）"),
     ("special_user", "special-user", "特殊用户"),
     ("ability", "ability", "能力提升工程（试点、诊断测评、课程推荐、确认选课）"),
+    ("notice", "notice", "公告管理"),
+    ("complaint", "complaint", "投诉意见管理"),
     ("audit", "audit", "审计日志"),
     ("batch", "batch", "导入批次"),
     ("grade", "grade", "成绩管理（成绩登记、成绩查询、课程通过率）"),

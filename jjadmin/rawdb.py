@@ -323,3 +323,11 @@ class RawWriter(RawReader):
         if self.dialect == "sqlite":
             return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return moment
+
+
+def bind_instant(reader: RawReader, moment: datetime) -> Any:
+    """An instant bound for a read the way the models store it (as RawWriter.when does for
+    writes: SQLite naive UTC text with microseconds, PostgreSQL aware)."""
+    if reader.dialect == "sqlite":
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return moment

@@ -19,6 +19,13 @@ from jjadmin.models.credit import (
     CreditReview,
 )
 from jjadmin.models.misc import AuditLog, BatchChange, Complaint, ImportBatch, Notice
+from jjadmin.models.notices import (
+    ComplaintReply,
+    ComplaintWindow,
+    NoticeRead,
+    NoticeSms,
+    NoticeTarget,
+)
 from jjadmin.models.org import (
     Account,
     AuthToken,
@@ -48,6 +55,8 @@ __all__ = [
     "BatchChange",
     "Bill",
     "Complaint",
+    "ComplaintReply",
+    "ComplaintWindow",
     "Course",
     "CreditDeclaration",
     "Certificate",
@@ -59,6 +68,9 @@ __all__ = [
     "Grade",
     "ImportBatch",
     "Notice",
+    "NoticeRead",
+    "NoticeSms",
+    "NoticeTarget",
     "Payment",
     "Period",
     "Principal",

@@ -19,6 +19,7 @@ LAZY_PACKAGES = (
     "jjadmin.services.enrollment",
     "jjadmin.services.credits",
     "jjadmin.services.ability",
+    "jjadmin.services.notices",
 )
 # run on the DB-API driver at start-up (tests/test_read_paths.py runs the commands themselves)
 LIGHT_MODULES = (
@@ -29,6 +30,9 @@ LIGHT_MODULES = (
     "jjadmin.services.billing.close",  # period close, the cron job
     "jjadmin.services.credits.verification",  # credits annual / cycle
     "jjadmin.services.ability.recommend",  # ability recommend
+    "jjadmin.services.notices.reads",  # notice list, me notices
+    "jjadmin.services.learner_archive",  # me archive
+    "jjadmin.services.enrollment.market",  # me courses, me hours
 )
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "pydantic_settings")
 
