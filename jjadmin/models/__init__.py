@@ -10,7 +10,13 @@ from jjadmin.models.course import (
     Grade,
     Period,
 )
-from jjadmin.models.credit import Attachment, CreditDeclaration, CreditRecord, CreditReview
+from jjadmin.models.credit import (
+    Attachment,
+    CreditDeclaration,
+    CreditDeclarationAttachment,
+    CreditRecord,
+    CreditReview,
+)
 from jjadmin.models.misc import AuditLog, BatchChange, Complaint, ImportBatch, Notice
 from jjadmin.models.org import (
     Account,
@@ -35,6 +41,7 @@ __all__ = [
     "AbilityConfig",
     "Account",
     "Attachment",
+    "CreditDeclarationAttachment",
     "AuditLog",
     "AuthToken",
     "BatchChange",

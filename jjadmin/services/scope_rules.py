@@ -423,7 +423,6 @@ TABLES: dict[str, TableRule] = {
 
 # Foreign keys that look like a unit link but are not the row's unit: each says why.
 NOT_LINKS: dict[str, tuple[str, ...]] = {
-    "credit_declaration": ("attachment_id",),  # the teacher's own proof
     "credit_record": ("declaration_id", "grade_id", "course_id"),  # where hours came from
     "special_training_review": ("application_id",),  # repeats the application's links
     "verification_code": ("token_id",),  # the session the code verifies: the account's own
