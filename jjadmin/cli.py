@@ -30,6 +30,7 @@ COMMANDS = [
     ("special_user", "special-user", "特殊用户"),
     ("audit", "audit", "审计日志"),
     ("batch", "batch", "导入批次"),
+    ("credits", "credits", "学时管理（学时申报与审核、学时记录、验证、学习证明）"),
 ]
 
 
