@@ -12,6 +12,7 @@ from jjadmin.models.course import (
 )
 from jjadmin.models.credit import (
     Attachment,
+    Certificate,
     CreditDeclaration,
     CreditDeclarationAttachment,
     CreditRecord,
@@ -49,6 +50,7 @@ __all__ = [
     "Complaint",
     "Course",
     "CreditDeclaration",
+    "Certificate",
     "CreditRecord",
     "CreditReview",
     "DbRole",

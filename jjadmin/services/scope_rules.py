@@ -423,7 +423,8 @@ TABLES: dict[str, TableRule] = {
 
 # Foreign keys that look like a unit link but are not the row's unit: each says why.
 NOT_LINKS: dict[str, tuple[str, ...]] = {
-    "credit_record": ("declaration_id", "grade_id", "course_id"),  # where hours came from
+    "credit_record": ("batch_id",),  # the import that posted it (the teacher's row is the unit)
+    "certificate": ("issued_by",),  # who printed it: the teacher's and the course's row
     "special_training_review": ("application_id",),  # repeats the application's links
     "verification_code": ("token_id",),  # the session the code verifies: the account's own
     "notice": ("school_id", "district_code"),  # its audience is notice_target's (below)

@@ -7,14 +7,14 @@
 - credit_review: `declared`, the declaration as the reviewer saw it (每一轮的申报信息).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
