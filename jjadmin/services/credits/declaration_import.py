@@ -75,7 +75,7 @@ def import_declarations(
                     col(Teacher.learner_no).in_(chunk)
                 )
             ).all():
-                teachers[no] = (int(tid), int(sid))
+                teachers[no] = (int(tid or 0), int(sid))
         school_ids = sorted({sid for _, sid in teachers.values()})
         schools: dict[int, School] = {}
         for chunk in _chunks(school_ids):
@@ -117,19 +117,19 @@ def import_declarations(
                 continue
             keyed[r.row] = (found[0], year, str(v["project"]), str(v["institution"]), start, end)
         first: dict[Key, int] = {}
-        for row, key in list(keyed.items()):
-            if key in first:
+        for row, dup_key in list(keyed.items()):
+            if dup_key in first:
                 r = next(x for x in usable if x.row == row)
                 issue(
                     r,
                     "项目名称",
-                    key[2],
-                    f"与第 {first[key]} 行重复（同一教师同一培训）",
+                    dup_key[2],
+                    f"与第 {first[dup_key]} 行重复（同一教师同一培训）",
                     "duplicate",
                 )
                 del keyed[row]
             else:
-                first[key] = row
+                first[dup_key] = row
         c = DECL_T.c
         existing: set[Key] = set()
         keys = list(first)
@@ -145,9 +145,9 @@ def import_declarations(
             ).all()
             existing.update((int(a), int(b), d, e, f, g) for a, b, d, e, f, g in found_rows)
         for r in usable:
-            key = keyed.get(r.row)
-            if key is None:
+            if r.row not in keyed:
                 continue
+            key = keyed[r.row]
             if key in existing:
                 skip.add(r.row)
                 continue
