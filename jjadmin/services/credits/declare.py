@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from jjadmin.errors import Conflict, InputRejected, NotFound, PermissionDenied, UsageError
-from jjadmin.models import CreditDeclaration, CreditDeclarationAttachment, School, Teacher
+from jjadmin.models import (
+    Attachment,
+    CreditDeclaration,
+    CreditDeclarationAttachment,
+    School,
+    Teacher,
+)
 from jjadmin.rules.codes import normalize_learner_no
 from jjadmin.rules.courses import check_text
 from jjadmin.rules.declarations import (
@@ -150,9 +156,23 @@ def link_proofs(
     round_: int,
     uploads: Sequence[UploadedFile],
 ) -> list[dict[str, object]]:
-    """Store the files and link them to the declaration; returns what the audit keeps."""
+    """Store the files and link them to the declaration; returns what the audit keeps.
+
+    A file the declaration holds already (the same SHA-256, e.g. sent again with a
+    resubmission) is not stored twice.
+    """
     kept = []
+    seen = set(
+        session.execute(
+            select(col(Attachment.sha256))
+            .join(LINK_T, LINK_T.c.attachment_id == col(Attachment.id))
+            .where(LINK_T.c.declaration_id == declaration_id)
+        ).scalars()
+    )
     for up in uploads:
+        if up.sha256 in seen:
+            continue
+        seen.add(up.sha256)
         attachment_id = store_upload(session, actor, ctx.now, up)
         session.execute(
             insert(LINK_T).values(

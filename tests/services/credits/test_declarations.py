@@ -17,7 +17,6 @@ from jjadmin.models import (
     Attachment,
     AuditLog,
     CreditDeclaration,
-    CreditDeclarationAttachment,
     CreditRecord,
     CreditReview,
 )
@@ -359,19 +358,18 @@ def test_two_reviews_at_once_give_one_winner(
     assert session.execute(select(func.count()).select_from(CreditRecord)).scalar_one() == 1
 
 
-def test_links_are_one_per_file(
+def test_the_same_file_twice_is_kept_once(
     world: World, make_ctx: Any, session: Session, tmp_path: Path
 ) -> None:
-    did = declare(
-        make_ctx(world.me), attachments=[file(tmp_path, "a.pdf", PDF), file(tmp_path, "b.pdf", PDF)]
+    a, b = file(tmp_path, "a.pdf", PDF), file(tmp_path, "b.pdf", PDF)
+    did = declare(make_ctx(world.me), attachments=[a, b, file(tmp_path, "c.png", PNG)])
+    review_declaration(make_ctx(world.school), did, approve=False, reason="请补充证明")
+    again = resubmit_declaration(
+        make_ctx(world.me), did, attachments=[b, file(tmp_path, "d.jpg", JPG)]
     )
-    links = (
-        session.execute(
-            select(CreditDeclarationAttachment.round).where(
-                CreditDeclarationAttachment.declaration_id == did
-            )  # type: ignore[arg-type]
-        )
-        .scalars()
-        .all()
-    )
-    assert links == [1, 1]  # the same bytes twice are two files
+    assert [(f.name, f.round) for f in again.attachments] == [
+        ("a.pdf", 1),
+        ("c.png", 1),
+        ("d.jpg", 2),
+    ]
+    assert count(session, select(func.count()).select_from(Attachment)) == 3
