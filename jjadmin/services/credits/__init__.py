@@ -1,9 +1,19 @@
-"""学时 (SPEC §6 Grade, Credits): the ledger every credited hour goes through (`ledger`);
-declarations (`declare` → `review` → the ledger), their `queries` and their sheet
-(`declaration_import`) are imported from their modules."""
+"""学时 (SPEC §6 Grade, Credits), one module per step:
+
+- `ledger`: the credit-hour ledger every credited hour goes through (grades, approved
+  declarations, the ability project), keyed by (teacher, source, source_ref);
+- `grades`: 成绩导入 (the ledger follows every grade; batch undo brings it back in line);
+- `grade_queries`: 成绩查询, 课程通过率;
+- 学时申报: `declare` (declare, resubmit) → `review` (初审, 终审; 通过 posts to the ledger),
+  `queries` (list, show), `declaration_import` (the 学时申报 sheet); imported from their
+  modules.
+"""
 
 from __future__ import annotations
 
+from jjadmin.services.credits import grades as grades
+from jjadmin.services.credits.grade_queries import GradeView, PassRate, list_grades, pass_rates
+from jjadmin.services.credits.grades import import_grades
 from jjadmin.services.credits.ledger import (
     HOUR_TYPES,
     SOURCES,
@@ -18,6 +28,11 @@ __all__ = [
     "HOUR_TYPES",
     "SOURCES",
     "Credit",
+    "GradeView",
+    "PassRate",
+    "import_grades",
+    "list_grades",
+    "pass_rates",
     "post_credit",
     "post_credits",
     "withdraw_credit",

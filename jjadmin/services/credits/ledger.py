@@ -169,7 +169,7 @@ def withdraw_credits(session: Session, source: str, keys: Iterable[tuple[int, st
     return int(getattr(res, "rowcount", 0) or 0)
 
 
-def resync_grade_credits(session: Session, enrollment_ids: Iterable[int], *, now: datetime) -> None:
+def resync_grade_credits(session: Session, enrollment_ids: Iterable[int], now: datetime) -> None:
     """Make the grade rows of these enrollments' (teacher, course) pairs equal what their
     grades say now: a passed grade is credited (the period's year, the course's hours and
     hour type), anything else is not. Used after a grade batch is undone."""
@@ -179,27 +179,25 @@ def resync_grade_credits(session: Session, enrollment_ids: Iterable[int], *, now
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
         pairs = set(
-            session.execute(
-                select(enr.c.teacher_id, enr.c.course_id).where(enr.c.id.in_(chunk))
-            ).tuples()
+            session.execute(select(enr.c.teacher_id, enr.c.course_id).where(enr.c.id.in_(chunk)))
         )
         if not pairs:
             continue
-        # a pair stays credited when any enrollment of it holds a passed grade
-        credited = {
-            (tid, cid)
-            for tid, cid in session.execute(
-                select(enr.c.teacher_id, enr.c.course_id)
-                .join(grade, grade.c.enrollment_id == enr.c.id)
-                .where(
-                    enr.c.teacher_id.in_({tid for tid, _ in pairs}),
-                    enr.c.course_id.in_({cid for _, cid in pairs}),
-                    grade.c.passed.is_(True),
-                )
-            ).tuples()
-            if (tid, cid) in pairs
-        }
-        withdraw_credits(session, "grade", [(tid, str(cid)) for tid, cid in pairs - credited])
+        # a pair stays credited when any enrollment of it holds a passed grade (the batch
+        # that graded it stays the posting's)
+        credited: dict[tuple[int, int], int | None] = {}
+        for tid, cid, batch in session.execute(
+            select(enr.c.teacher_id, enr.c.course_id, grade.c.batch_id)
+            .join(grade, grade.c.enrollment_id == enr.c.id)
+            .where(
+                enr.c.teacher_id.in_({tid for tid, _ in pairs}),
+                enr.c.course_id.in_({cid for _, cid in pairs}),
+                grade.c.passed.is_(True),
+            )
+        ):
+            if (tid, cid) in pairs:
+                credited[(tid, cid)] = batch
+        withdraw_credits(session, "grade", [(tid, str(cid)) for tid, cid in pairs - set(credited)])
         if not credited:
             continue
         rows = session.execute(
@@ -213,11 +211,11 @@ def resync_grade_credits(session: Session, enrollment_ids: Iterable[int], *, now
             ).where(course.c.id.in_({cid for _, cid in credited}))
         ).all()
         by_course = {r[0]: r for r in rows}
-        post_credits(
-            session,
-            [grade_credit(tid, by_course[cid]) for tid, cid in sorted(credited)],
-            now=now,
-        )
+        by_batch: dict[int | None, list[Credit]] = {}
+        for (tid, cid), batch in sorted(credited.items(), key=lambda kv: kv[0]):
+            by_batch.setdefault(batch, []).append(grade_credit(tid, by_course[cid]))
+        for batch, credits in by_batch.items():
+            post_credits(session, credits, now=now, batch_id=batch)
 
 
 def grade_credit(teacher_id: int, course_row: Any) -> Credit:

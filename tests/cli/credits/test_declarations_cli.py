@@ -137,6 +137,12 @@ def test_a_teacher_declares_and_both_levels_approve(cli: Cli, data: Data) -> Non
     assert [(r[0], r[1], Decimal(str(r[2])), r[3]) for r in credited] == [
         ("declaration", str(did), Decimal(40), "专业科目")
     ]
+    cli.login("admin")
+    ledger = cli.json("credits", "ledger", data.learners[0])
+    assert [(i["year"], i["hour_type"], i["source"]) for i in ledger["items"]] == [
+        (2026, "专业科目", "declaration")
+    ]
+    assert Decimal(str(ledger["total"])) == 40
 
 
 def test_a_school_admin_declares_returns_and_the_teacher_resubmits(cli: Cli, data: Data) -> None:
