@@ -312,6 +312,34 @@ def credits_show(ctx: typer.Context, declaration_id: IdArg, as_json: JsonOpt = F
     render_declaration(out, view, title=f"学时申报 #{view.id}")
 
 
+@app.command(
+    "proof", epilog="示例: jjadmin credits proof 12 3 --out 证书.pdf（编号见 credits show 12）"
+)
+def credits_proof(
+    ctx: typer.Context,
+    declaration_id: IdArg,
+    attachment_id: Annotated[int, typer.Argument(help="证明材料编号（credits show 列出）")],
+    out_file: Annotated[Path, typer.Option("--out", help="保存到的文件")],
+    overwrite: OverwriteOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """下载学时申报的一份证明材料（查看附件），原样保存，不打开、不显示；需短信验证。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.exporters.files import claim_output
+    from jjadmin.services.credits.queries import fetch_proof
+
+    claim_output(out_file, overwrite=overwrite)
+    proof = fetch_proof(service_context(ctx), declaration_id, attachment_id)
+    out_file.write_bytes(proof.content)
+    out.result(
+        f"已保存证明材料 {proof.name} 到 {out_file}",
+        file=str(out_file),
+        name=proof.name,
+        size=proof.size,
+        sha256=proof.sha256,
+    )
+
+
 @app.command("import", epilog="示例: jjadmin credits import 学时申报.xlsx --dry-run")
 def credits_import(
     ctx: typer.Context,

@@ -24,7 +24,9 @@ __all__ = [
     "DeclarationFilter",
     "DeclarationRow",
     "DeclarationView",
+    "ProofFile",
     "ReviewView",
+    "fetch_proof",
     "list_declarations",
     "load_view",
     "show_declaration",
@@ -313,3 +315,44 @@ def show_declaration(ctx: ServiceContext, declaration_id: int) -> DeclarationVie
                 raise NotFound(f"学时申报不存在：{declaration_id}")
             raise PermissionDenied(OUT_OF_SCOPE, hint="只能查看本单位范围内的学时申报")
         return _views(db, rows)[0]
+
+
+@dataclass(frozen=True)
+class ProofFile:
+    name: str
+    size: int
+    sha256: str
+    content: bytes
+
+
+def fetch_proof(ctx: ServiceContext, declaration_id: int, attachment_id: int) -> ProofFile:
+    """One proof of a declaration the actor may see (seed: "查看附件" downloads the teacher's
+    证明): its stored bytes, checked against their SHA-256. Never opened or rendered here.
+
+    Raises VerificationRequired (3: no SMS verification in the last 30 minutes),
+    PermissionDenied (3: outside the scope), NotFound (4), Conflict (5: the stored bytes no
+    longer match their SHA-256).
+    """
+    import hashlib
+
+    from jjadmin.errors import Conflict
+    from jjadmin.services.identity import require_verified
+
+    show_declaration(ctx, declaration_id)  # the scope check, and NotFound for the declaration
+    require_verified(ctx, "下载证明材料")
+    with ctx.raw_reading() as db:
+        row = db.one_or_none(
+            "SELECT a.file_name, a.size, a.sha256, a.content FROM credit_declaration_attachment l"
+            " JOIN attachment a ON a.id = l.attachment_id"
+            " WHERE l.declaration_id = :d AND l.attachment_id = :a",
+            {"d": declaration_id, "a": attachment_id},
+        )
+    if row is None:
+        raise NotFound(
+            f"学时申报 {declaration_id} 没有编号为 {attachment_id} 的证明材料",
+            hint=f"查看：jjadmin credits show {declaration_id}",
+        )
+    content = bytes(row[3])
+    if hashlib.sha256(content).hexdigest() != row[2]:
+        raise Conflict(f"证明材料 {row[0]} 的内容与登记的 SHA-256 不符，未导出")
+    return ProofFile(row[0], int(row[1]), row[2], content)

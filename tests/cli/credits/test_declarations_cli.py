@@ -126,6 +126,14 @@ def test_a_teacher_declares_and_both_levels_approve(cli: Cli, data: Data) -> Non
             "round": 1,
         }
     ]
+    aid = str(shown["attachments"][0]["id"])
+    saved = cli.tmp / "下载.pdf"
+    cli.run("credits", "proof", str(did), aid, "--out", str(saved), code=3)  # not verified
+    assert not saved.exists()
+    cli.verify()
+    got = cli.json("credits", "proof", str(did), aid, "--out", str(saved))
+    assert saved.read_bytes() == PDF and got["sha256"] == hashlib.sha256(PDF).hexdigest()
+    cli.run("credits", "proof", str(did), aid, "--out", str(saved), code=5)  # no overwrite
     human_show = cli.run("credits", "show", str(did))
     assert "终审" in human_show.stdout and "证书.pdf" in human_show.stdout
     engine = make_engine(cli.db_url)

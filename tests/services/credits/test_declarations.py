@@ -28,6 +28,7 @@ from jjadmin.services.credits.queries import (
     show_declaration,
 )
 from jjadmin.services.credits.review import review_declaration
+from tests.factories import NOW
 from tests.services.credits.declaration_world import World, race, teacher_actor
 
 PDF = b"%PDF-1.4\n" + b"0" * 200
@@ -373,3 +374,35 @@ def test_the_same_file_twice_is_kept_once(
         ("d.jpg", 2),
     ]
     assert count(session, select(func.count()).select_from(Attachment)) == 3
+
+
+def test_a_proof_is_downloaded_as_stored_only_verified_and_in_scope(
+    world: World, make_ctx: Any, session: Session, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from jjadmin.errors import VerificationRequired
+    from jjadmin.services.credits.queries import fetch_proof
+
+    did = declare(make_ctx(world.me), attachments=[file(tmp_path, "a.pdf", PDF)])
+    aid = show_declaration(make_ctx(world.me), did).attachments[0].id
+    until = NOW + timedelta(minutes=20)
+    with pytest.raises(VerificationRequired):
+        fetch_proof(make_ctx(world.district), did, aid)
+    district = replace(world.district, verified_until=until)
+    got = fetch_proof(make_ctx(district), did, aid)
+    assert (got.name, got.content, got.size) == ("a.pdf", PDF, len(PDF))
+    assert fetch_proof(make_ctx(replace(world.me, verified_until=until)), did, aid).content == PDF
+    with pytest.raises(PermissionDenied):
+        fetch_proof(make_ctx(replace(world.neighbour, verified_until=until)), did, aid)
+    with pytest.raises(NotFound):
+        fetch_proof(make_ctx(district), did, aid + 1)
+    with pytest.raises(NotFound):
+        fetch_proof(make_ctx(district), 9999, aid)
+    session.execute(update(Attachment).values(content=b"%PDF-tampered"))
+    session.commit()
+    with pytest.raises(Conflict, match="SHA-256"):
+        fetch_proof(make_ctx(district), did, aid)
