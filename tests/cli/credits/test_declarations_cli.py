@@ -400,3 +400,38 @@ def test_a_teacher_cannot_review_or_import(cli: Cli, data: Data, xlsx: Callable[
     sheet = xlsx("s.xlsx", HEADERS, [])
     cli.run("credits", "import", str(sheet), code=3)
     cli.run("credits", "show", str(did), code=3)
+
+
+def test_nasty_sheets_are_refused_whole(cli: Cli, data: Data, xlsx: Callable[..., Path]) -> None:
+    cli.login("sa")
+    missing = xlsx(
+        "缺列.xlsx",
+        HEADERS[:7],
+        [[data.learners[0], 2026, "x", "y", "2026-01-01", "2026-01-02", 4]],
+    )
+    doc = cli.json("credits", "import", str(missing), code=1)
+    assert doc["created"] == 0 and any("学时类型" in e["message"] for e in doc["errors"])
+    fake = cli.tmp / "申报.xlsx"
+    fake.write_bytes(PDF)  # a PDF named .xlsx
+    cli.run("credits", "import", str(fake), code=1)
+    formula = xlsx(
+        "公式.xlsx",
+        HEADERS,
+        [
+            [
+                data.learners[0],
+                2026,
+                '=HYPERLINK("http://x")',
+                "机构",
+                "2026-01-01",
+                "2026-01-02",
+                "=1+1",
+                "公需科目",
+                None,
+            ]
+        ],
+    )
+    bad = cli.json("credits", "import", str(formula), code=1)
+    assert bad["created"] == 0 and {e["column"] for e in bad["errors"]} >= {"学时"}
+    cli.login("admin")
+    assert cli.json("credits", "list")["total"] == 0
