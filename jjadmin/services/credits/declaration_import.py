@@ -20,6 +20,7 @@ from jjadmin.rules.declarations import FIRST_STATE, check_dates, check_year
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.credits.declare import DECL_T
+from jjadmin.services.dbroles.rows import lock_teachers
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.scope_rules import school_in_scope, scope_role
@@ -76,6 +77,7 @@ def import_declarations(
                 )
             ).all():
                 teachers[no] = (int(tid or 0), int(sid))
+        lock_teachers(session, [tid for tid, _ in teachers.values()])  # vs. declare at once
         school_ids = sorted({sid for _, sid in teachers.values()})
         schools: dict[int, School] = {}
         for chunk in _chunks(school_ids):

@@ -39,6 +39,7 @@ from jjadmin.services import audit
 from jjadmin.services.attachments import UploadedFile, read_upload, store_upload
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.credits.queries import DeclarationView, load_view
+from jjadmin.services.dbroles.rows import lock_teachers
 from jjadmin.services.scope_rules import OUT_OF_SCOPE, school_in_scope
 
 __all__ = ["DeclarationInput", "declare_credit", "resubmit_declaration", "MAX_FILES"]
@@ -218,6 +219,7 @@ def declare_credit(
     with ctx.transaction() as session:
         teacher = _declarant(session, actor, learner_no)
         tid = teacher.id or 0
+        lock_teachers(session, [tid])  # the same training declared twice at once: one wins
         dup = _duplicate(session, tid, v, but=None)
         if dup is not None:
             raise Conflict(

@@ -406,3 +406,36 @@ def test_a_proof_is_downloaded_as_stored_only_verified_and_in_scope(
     session.commit()
     with pytest.raises(Conflict, match="SHA-256"):
         fetch_proof(make_ctx(district), did, aid)
+
+
+def test_the_same_training_declared_twice_at_once_is_kept_once(
+    world: World, engine: Engine, session: Session
+) -> None:
+    import threading
+
+    from jjadmin.services.context import ServiceContext
+
+    if engine.dialect.name == "sqlite":
+        pytest.skip("in-memory SQLite has one connection (a file serialises writers anyway)")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def work(actor: Actor, learner_no: str | None) -> None:
+        ctx = ServiceContext(engine=engine, now=NOW, _actor=actor)
+        barrier.wait()
+        try:
+            declare(ctx, learner_no)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [
+        threading.Thread(target=work, args=(world.me, None)),
+        threading.Thread(target=work, args=(world.school, world.t1.learner_no)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    assert count(session, select(func.count()).select_from(CreditDeclaration)) == 1
