@@ -1,4 +1,4 @@
-# 30 — 学时申报: training outside the platform, declared with its proof, 学校初审 → 区终审
+# 35 — 学时申报: training outside the platform, declared with its proof, 学校初审 → 区终审
 # (one return on the way), credited to the teacher's ledger; a sheet of declarations imported.
 # Sourced by demo/run.sh (jj, say, last_code, $OUT, $PY are defined there).
 

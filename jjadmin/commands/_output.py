@@ -41,7 +41,12 @@ class Col:
     whole: bool = False  # a key column (学号, 账单号…): never shortened or wrapped
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
 def to_jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values of a large document: answered first
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
     if hasattr(value, "model_dump"):

@@ -84,13 +84,21 @@ class CreditRecord(SQLModel, table=True):
 
     __tablename__ = "credit_record"
     __table_args__ = (
+        # also serves a teacher's ledger (teacher_id leads): no index of its own
         UniqueConstraint("teacher_id", "source", "source_ref"),
-        # 年度验证 reads a year's rows grouped by teacher and hour type: covering
-        Index("ix_credit_record_year_teacher", "year", "teacher_id", "hour_type", "hours"),
+        # 年度验证 reads a year's rows grouped by teacher, hour type and 校本: covering
+        Index(
+            "ix_credit_record_year_teacher",
+            "year",
+            "teacher_id",
+            "hour_type",
+            "hours",
+            "training_level",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    teacher_id: int = Field(foreign_key="teacher.id", index=True)
+    teacher_id: int = Field(foreign_key="teacher.id")
     year: int
     hours: Decimal = Field(sa_type=Numeric(7, 1))
     hour_type: str = Field(max_length=10)

@@ -36,6 +36,21 @@ def format_score(value: Decimal) -> str:
 
 def parse_score(value: object) -> Score:
     """A 成绩 cell. Raises InvalidValue (required, score-invalid): 101, -1, 良好, 85.25."""
+    if type(value) is int or type(value) is float or type(value) is str:
+        found = _SEEN.get((type(value), value))  # a sheet repeats its few scores
+        if found is not None:
+            return found
+        score = _parse_score(value)
+        if len(_SEEN) < 10_000:
+            _SEEN[(type(value), value)] = score
+        return score
+    return _parse_score(value)
+
+
+_SEEN: dict[tuple[type, object], Score] = {}
+
+
+def _parse_score(value: object) -> Score:
     if isinstance(value, bool):
         raise InvalidValue(f"成绩“{value}”无效：{SCORE_MESSAGE}", code="score-invalid")
     if isinstance(value, int | float | Decimal):

@@ -4,7 +4,8 @@
   source_ref is the course id (a course is never counted twice), a declaration's its id, the
   ability project's the period code; `batch_id` (the import that posted it, undo reverses it);
   grade_id / declaration_id go (the key replaces them); a covering (year, teacher_id,
-  hour_type, hours) index for 年度验证 replaces the year index.
+  hour_type, hours, training_level) index for 年度验证 replaces the year index, and the unique key
+  (teacher_id first) the teacher_id index.
 - grade: `version` (a re-grade bumps it; batch undo checks it).
 - certificate: 学习证明 with its verification code.
 
@@ -49,6 +50,7 @@ def upgrade() -> None:
         batch_op.drop_column("grade_id")
         batch_op.drop_column("declaration_id")
         batch_op.drop_index("ix_credit_record_year")
+        batch_op.drop_index("ix_credit_record_teacher_id")  # the unique key leads with it
         batch_op.create_foreign_key(
             "fk_credit_record_batch_id_import_batch", "import_batch", ["batch_id"], ["id"]
         )
@@ -58,7 +60,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_credit_record_batch_id", ["batch_id"], unique=False)
         batch_op.create_index(
             "ix_credit_record_year_teacher",
-            ["year", "teacher_id", "hour_type", "hours"],
+            ["year", "teacher_id", "hour_type", "hours", "training_level"],
             unique=False,
         )
 
@@ -111,6 +113,7 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column("grade_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("declaration_id", sa.Integer(), nullable=True))
         batch_op.create_index("ix_credit_record_year", ["year"], unique=False)
+        batch_op.create_index("ix_credit_record_teacher_id", ["teacher_id"], unique=False)
     op.execute(
         "UPDATE credit_record SET declaration_id = CAST(source_ref AS INTEGER)"
         " WHERE source = 'declaration'"

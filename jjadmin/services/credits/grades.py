@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jjadmin.errors import PermissionDenied, UsageError
@@ -29,9 +29,10 @@ from jjadmin.rules.codes import parse_period_code, period_year
 from jjadmin.rules.grades import Score, format_score
 from jjadmin.services import imports
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.credits.bulk import execute_rows, insert_rows
 from jjadmin.services.credits.ledger import (
     Credit,
-    post_credits,
+    post_credit_groups,
     resync_grade_credits,
     withdraw_credits,
 )
@@ -318,44 +319,35 @@ def _write(
 ) -> None:
     g = metadata.tables["grade"]
     now, by = ctx.now, actor.account_id
-    new = [x for x in plan if x.old is None]
-    if new:
-        session.execute(
-            insert(g),
-            [
-                {
-                    "enrollment_id": x.enrollment_id,
-                    "score": x.score.value,
-                    "passed": x.score.passed,
-                    "remark": x.remark,
-                    "recorded_by": by,
-                    "recorded_at": now,
-                    "batch_id": writer.batch_id,
-                    "version": 1,
-                }
-                for x in new
-            ],
-        )
+    new = sorted((x for x in plan if x.old is None), key=lambda x: x.enrollment_id)
+    insert_rows(
+        session,
+        g,
+        (
+            "enrollment_id",
+            "score",
+            "passed",
+            "remark",
+            "recorded_by",
+            "recorded_at",
+            "batch_id",
+            "version",
+        ),
+        [
+            (x.enrollment_id, x.score.value, x.score.passed, x.remark, by, now, writer.batch_id, 1)
+            for x in new
+        ],
+    )
     regraded = [x for x in plan if x.old is not None]
     if regraded:
-        session.execute(
-            update(g)
-            .where(g.c.id == bindparam("g_id"))
-            .values(
-                score=bindparam("g_score"),
-                passed=bindparam("g_passed"),
-                remark=bindparam("g_remark"),
-                recorded_by=by,
-                recorded_at=now,
-                version=g.c.version + 1,
-            ),
+        execute_rows(
+            session,
+            g,
+            "UPDATE {t} SET score = ?, passed = ?, remark = ?, recorded_by = ?, recorded_at = ?,"
+            " version = version + 1 WHERE id = ?",
+            ("score", "passed", "remark", "recorded_by", "recorded_at", "id"),
             [
-                {
-                    "g_id": x.old.id,
-                    "g_score": x.score.value,
-                    "g_passed": x.score.passed,
-                    "g_remark": x.remark,
-                }
+                (x.score.value, x.score.passed, x.remark, by, now, x.old.id)
                 for x in regraded
                 if x.old is not None
             ],
@@ -369,22 +361,28 @@ def _write(
                 {"score": _text(x.score.value), "passed": x.score.passed, "remark": x.remark},
                 x.old.version + 1,
             )
-    post_credits(
+    earned: dict[int, tuple[_Course, list[int]]] = {}
+    for x in plan:
+        if x.score.passed:
+            earned.setdefault(x.course.id, (x.course, []))[1].append(x.teacher_id)
+    post_credit_groups(
         session,
-        [
-            Credit(
-                teacher_id=x.teacher_id,
-                year=period_year(x.course.period),
-                hours=x.course.hours,
-                hour_type=x.course.hour_type,
-                training_level=x.course.level,
-                source="grade",
-                source_ref=str(x.course.id),
-                title=x.course.name,
+        (
+            (
+                Credit(
+                    teacher_id=0,
+                    year=period_year(course.period),
+                    hours=course.hours,
+                    hour_type=course.hour_type,
+                    training_level=course.level,
+                    source="grade",
+                    source_ref=str(course.id),
+                    title=course.name,
+                ),
+                teachers,
             )
-            for x in plan
-            if x.score.passed
-        ],
+            for course, teachers in earned.values()
+        ),
         now=now,
         batch_id=writer.batch_id,
     )

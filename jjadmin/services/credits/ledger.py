@@ -15,17 +15,16 @@ A total can always be explained line by line: `credits ledger 学号`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from jjadmin.models import metadata
 from jjadmin.rules.codes import period_year
+from jjadmin.services.credits.bulk import execute_rows, insert_rows
 
 SOURCES = ("grade", "declaration", "ability")
 HOUR_TYPES = ("公需科目", "专业科目", "个人选修")
@@ -34,8 +33,7 @@ MAX_HOURS = Decimal("1000")
 _CHUNK = 500
 
 
-@dataclass(frozen=True)
-class Credit:
+class Credit(NamedTuple):
     """One posting: `hours` of `hour_type` for `teacher_id`'s `year`, from (source, ref)."""
 
     teacher_id: int
@@ -63,30 +61,20 @@ def _check(credit: Credit) -> None:
         raise ValueError("a ledger row needs its source_ref")
 
 
-def _upsert(session: Session) -> Any:
-    t = _table()
-    dialect = session.get_bind().dialect.name
-    stmt: Any = (postgresql if dialect == "postgresql" else sqlite).insert(t)
-    replaced = ("year", "hours", "hour_type", "training_level", "title", "batch_id", "created_at")
-    return stmt.on_conflict_do_update(
-        index_elements=[t.c.teacher_id, t.c.source, t.c.source_ref],
-        set_={name: stmt.excluded[name] for name in replaced},
-    )
-
-
-def _values(credit: Credit, now: datetime, batch_id: int | None) -> dict[str, Any]:
-    return {
-        "teacher_id": credit.teacher_id,
-        "year": credit.year,
-        "hours": Decimal(credit.hours),
-        "hour_type": credit.hour_type,
-        "training_level": credit.training_level,
-        "source": credit.source,
-        "source_ref": str(credit.source_ref),
-        "title": credit.title[:200],
-        "batch_id": batch_id,
-        "created_at": now,
-    }
+_COLUMNS = (
+    "teacher_id",
+    "year",
+    "hours",
+    "hour_type",
+    "training_level",
+    "source",
+    "source_ref",
+    "title",
+    "batch_id",
+    "created_at",
+)
+_KEY = ("teacher_id", "source", "source_ref")
+_REPLACED = ("year", "hours", "hour_type", "training_level", "title", "batch_id", "created_at")
 
 
 def post_credit(
@@ -133,13 +121,63 @@ def post_credits(
     """Upsert many postings in one executemany; returns how many were posted."""
     if not credits:
         return 0
+    checked: set[tuple[str, str, Decimal]] = set()
     for credit in credits:
-        _check(credit)
-    rows = [_values(c, now, batch_id) for c in credits]
-    stmt = _upsert(session)
-    for i in range(0, len(rows), 20_000):
-        session.execute(stmt, rows[i : i + 20_000])
+        kind = (credit.source, credit.hour_type, credit.hours)
+        if kind not in checked or not credit.source_ref:
+            _check(credit)
+            checked.add(kind)
+    rows = [
+        (
+            c.teacher_id,
+            c.year,
+            Decimal(c.hours),
+            c.hour_type,
+            c.training_level,
+            c.source,
+            str(c.source_ref),
+            c.title[:200],
+            batch_id,
+            now,
+        )
+        for c in credits
+    ]
+    insert_rows(session, _table(), _COLUMNS, rows, conflict=_KEY, replace=_REPLACED)
     return len(rows)
+
+
+def post_credit_groups(
+    session: Session,
+    groups: Iterable[tuple[Credit, Sequence[int]]],
+    *,
+    now: datetime,
+    batch_id: int | None = None,
+) -> int:
+    """The set-based variant for many teachers earning the same credit (a course's passed
+    grades): each group is a template Credit (its teacher_id ignored) and the teachers it
+    is posted for. One executemany; returns how many rows were posted."""
+    rows: list[tuple[Any, ...]] = []
+    for template, teachers in groups:
+        _check(template)
+        tail = (
+            template.year,
+            Decimal(template.hours),
+            template.hour_type,
+            template.training_level,
+            template.source,
+            str(template.source_ref),
+            template.title[:200],
+            batch_id,
+            now,
+        )
+        rows.extend((int(tid), *tail) for tid in teachers)
+    rows.sort(key=_by_teacher)  # the unique and the covering index lead with the teacher
+    insert_rows(session, _table(), _COLUMNS, rows, conflict=_KEY, replace=_REPLACED)
+    return len(rows)
+
+
+def _by_teacher(row: tuple[Any, ...]) -> int:
+    return int(row[0])
 
 
 def withdraw_credit(session: Session, *, teacher_id: int, source: str, source_ref: str) -> bool:
@@ -156,17 +194,14 @@ def withdraw_credit(session: Session, *, teacher_id: int, source: str, source_re
 def withdraw_credits(session: Session, source: str, keys: Iterable[tuple[int, str]]) -> int:
     """Remove the rows of (teacher_id, source_ref) pairs of one source, set-based
     (executemany); returns how many rows went."""
-    params = [{"t": int(tid), "r": str(ref)} for tid, ref in keys]
-    if not params:
-        return 0
-    t = _table()
-    stmt = delete(t).where(
-        t.c.source == source,
-        t.c.teacher_id == bindparam("t"),
-        t.c.source_ref == bindparam("r"),
+    rows = [(source, int(tid), str(ref)) for tid, ref in keys]
+    return execute_rows(
+        session,
+        _table(),
+        "DELETE FROM {t} WHERE source = ? AND teacher_id = ? AND source_ref = ?",
+        ("source", "teacher_id", "source_ref"),
+        rows,
     )
-    res = session.execute(stmt, params)
-    return int(getattr(res, "rowcount", 0) or 0)
 
 
 def resync_grade_credits(session: Session, enrollment_ids: Iterable[int], now: datetime) -> None:

@@ -9,6 +9,7 @@ index), joined to the teachers and their schools; Python then only prorates and 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,14 +18,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, String, case, cast, func, select, type_coerce
 
 from jjadmin.clock import TZ, local
 from jjadmin.errors import InputRejected
 from jjadmin.models import metadata
 from jjadmin.rules.credits import (
     SCHOOL_BASED,
-    annual_passed,
     annual_required,
     annual_rule,
     cycle_required,
@@ -104,63 +104,84 @@ def _rate(passed: int, total: int) -> str:
     return f"{(Decimal(passed) * 100 / total).quantize(Decimal('0.1'))}%"
 
 
-def _query(ctx: ServiceContext, first: int, last: int, school: str | None) -> list[Any]:
+def _query(ctx: ServiceContext, first: int, last: int, school: str | None) -> Sequence[Any]:
     """(学号, 姓名, 学校代码, 学校名称, created_at, public, professional, elective, school-based,
-    total) per 在职 teacher in scope added before `last` ended."""
+    total) per 在职 teacher in scope added before `last` ended; the hours as integer tenths
+    (summed and scaled in the database: no Decimal per value), created_at only for teachers
+    added since `first` began (the only ones prorated; raw, see `_added`)."""
     actor = ctx.require(*VERIFIERS, action="学时验证")
     tables = metadata.tables
     cr, t, s = tables["credit_record"], tables["teacher"], tables["school"]
 
-    def of(hour_type: str) -> Any:
-        return func.sum(case((cr.c.hour_type == hour_type, cr.c.hours), else_=0))
+    def tenths(condition: Any) -> Any:
+        summed = func.sum(
+            case((condition, cr.c.hours), else_=0) if condition is not None else cr.c.hours
+        )
+        return cast(func.round(summed * 10), Integer)
 
     year_filter = cr.c.year == first if first == last else cr.c.year.between(first, last)
     agg = (
         select(
             cr.c.teacher_id,
-            of("公需科目").label("public"),
-            of("专业科目").label("professional"),
-            of("个人选修").label("elective"),
-            func.sum(case((cr.c.training_level == SCHOOL_BASED, cr.c.hours), else_=0)).label(
-                "school_based"
-            ),
-            func.sum(cr.c.hours).label("total"),
+            tenths(cr.c.hour_type == "公需科目").label("public"),
+            tenths(cr.c.hour_type == "专业科目").label("professional"),
+            tenths(cr.c.hour_type == "个人选修").label("elective"),
+            tenths(cr.c.training_level == SCHOOL_BASED).label("school_based"),
+            tenths(None).label("total"),
         )
         .where(year_filter)
         .group_by(cr.c.teacher_id)
         .subquery()
     )
-    end = datetime(last + 1, 1, 1, tzinfo=TZ)  # added before the period ended
+    begin, end = datetime(first, 1, 1, tzinfo=TZ), datetime(last + 1, 1, 1, tzinfo=TZ)
+    raw_created = type_coerce(t.c.created_at, String) if _is_sqlite(ctx) else t.c.created_at
     where = [t.c.status == ACTIVE, t.c.created_at < end, school_clause(actor, s.c)]
     with ctx.reading() as session:
         if school is not None:
             found = get_school(session, actor, school)
             where.append(s.c.id == found.id)
-        return list(
-            session.execute(
-                select(
-                    t.c.learner_no,
-                    t.c.name,
-                    s.c.code,
-                    s.c.name,
-                    t.c.created_at,
-                    agg.c.public,
-                    agg.c.professional,
-                    agg.c.elective,
-                    agg.c.school_based,
-                    agg.c.total,
-                )
-                .select_from(
-                    t.join(s, s.c.id == t.c.school_id).outerjoin(agg, agg.c.teacher_id == t.c.id)
-                )
-                .where(*where)
-                .order_by(s.c.code, t.c.learner_no)
+        return session.execute(
+            select(
+                t.c.learner_no,
+                t.c.name,
+                s.c.code,
+                s.c.name,
+                case((t.c.created_at >= begin, raw_created), else_=None),
+                agg.c.public,
+                agg.c.professional,
+                agg.c.elective,
+                agg.c.school_based,
+                agg.c.total,
             )
-        )
+            .select_from(
+                t.join(s, s.c.id == t.c.school_id).outerjoin(agg, agg.c.teacher_id == t.c.id)
+            )
+            .where(*where)
+            .order_by(s.c.code, t.c.learner_no)
+        ).all()
 
 
-def _dec(value: Any) -> Decimal:
-    return _ZERO if value is None else Decimal(value)
+def _is_sqlite(ctx: ServiceContext) -> bool:
+    return bool(ctx.engine.dialect.name == "sqlite")
+
+
+class _Tenths(dict[int, str]):
+    """Integer tenths of an hour → '72', '7.5' (memoised: a city repeats its few totals)."""
+
+    def __missing__(self, value: int) -> str:
+        whole, tenth = divmod(value, 10)
+        text = self[value] = f"{whole}.{tenth}" if tenth else str(whole)
+        return text
+
+
+class _Added(dict[Any, date]):
+    """A stored created_at (SQLite: its text; PostgreSQL: an aware datetime) → the local
+    date the teacher was added (memoised: an import stamps all its rows alike)."""
+
+    def __missing__(self, value: Any) -> date:
+        stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        added = self[value] = local(stamp).date()
+        return added
 
 
 def _finish(v: Verification) -> Verification:
@@ -202,14 +223,28 @@ def annual_verification(
         },
     )
     append = out.rows.append
-    required_by_month: dict[tuple[int, int], Decimal] = {}
+    text, added_on = _Tenths(), _Added()
+    full = int(rule.required_hours * 10)
+    required_by_month: dict[tuple[int, int], int] = {}
+    mins = tuple(
+        int(m * 10)
+        for m in (
+            rule.min_public,
+            rule.min_professional,
+            rule.min_elective,
+            rule.min_school_based,
+        )
+    )
     for ln, name, code, school_name, created, pub, pro, ele, sb, total in rows:
-        added = local(created).date()
-        key = (added.year, added.month)
-        required = required_by_month.get(key)
-        if required is None:
-            required = required_by_month[key] = annual_required(rule, added)
-        pub, pro, ele, sb, total = _dec(pub), _dec(pro), _dec(ele), _dec(sb), _dec(total)
+        required = full
+        if created is not None:
+            added = added_on[created]
+            key = (added.year, added.month)
+            found = required_by_month.get(key)
+            if found is None:
+                found = required_by_month[key] = int(annual_required(rule, added) * 10)
+            required = found
+        pub, pro, ele, sb, total = pub or 0, pro or 0, ele or 0, sb or 0, total or 0
         append(
             VerifiedTeacher(
                 ln,
@@ -217,13 +252,17 @@ def annual_verification(
                 code,
                 school_name,
                 label,
-                format_hours(total),
-                format_hours(pub),
-                format_hours(pro),
-                format_hours(ele),
-                format_hours(sb),
-                format_hours(required),
-                annual_passed(rule, required, total, pub, pro, ele, sb),
+                text[total],
+                text[pub],
+                text[pro],
+                text[ele],
+                text[sb],
+                text[required],
+                total >= required
+                and pub >= mins[0]
+                and pro >= mins[1]
+                and ele >= mins[2]
+                and sb >= mins[3],
             )
         )
     return _finish(out)
@@ -241,13 +280,18 @@ def cycle_verification(
     rows = _query(ctx, rule.start, rule.end, school)
     out = Verification("cycle", rule.label, format_hours(rule.required_hours), {})
     append = out.rows.append
-    required_by_year: dict[int, Decimal] = {}
+    text, added_on = _Tenths(), _Added()
+    full = int(rule.required_hours * 10)
+    required_by_year: dict[int, int] = {}
     for ln, name, code, school_name, created, pub, pro, ele, sb, total in rows:
-        added_year = local(created).year
-        required = required_by_year.get(added_year)
-        if required is None:
-            required = required_by_year[added_year] = cycle_required(rule, date(added_year, 1, 1))
-        total = _dec(total)
+        required = full
+        if created is not None:
+            year = added_on[created].year
+            found = required_by_year.get(year)
+            if found is None:
+                found = required_by_year[year] = int(cycle_required(rule, date(year, 1, 1)) * 10)
+            required = found
+        total = total or 0
         append(
             VerifiedTeacher(
                 ln,
@@ -255,12 +299,12 @@ def cycle_verification(
                 code,
                 school_name,
                 rule.label,
-                format_hours(total),
-                format_hours(_dec(pub)),
-                format_hours(_dec(pro)),
-                format_hours(_dec(ele)),
-                format_hours(_dec(sb)),
-                format_hours(required),
+                text[total],
+                text[pub or 0],
+                text[pro or 0],
+                text[ele or 0],
+                text[sb or 0],
+                text[required],
                 total >= required,
             )
         )

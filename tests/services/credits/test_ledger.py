@@ -114,3 +114,18 @@ def test_the_database_refuses_a_second_row_for_one_key(session: Session) -> None
         )
     with pytest.raises(IntegrityError):
         session.commit()
+
+
+def test_a_group_posts_one_credit_for_many_teachers_and_replaces_on_the_key(
+    session: Session,
+) -> None:
+    school = make_school(session)
+    ids = [make_teacher(session, school).id or 0 for _ in range(3)]
+    template = ledger.Credit(0, 2026, Decimal(24), "专业科目", "grade", "5", "课程", "全员培训")
+    assert ledger.post_credit_groups(session, [(template, ids)], now=NOW) == 3
+    shorter = template._replace(hours=Decimal(12))
+    assert ledger.post_credit_groups(session, [(shorter, ids[:1])], now=NOW) == 1
+    session.commit()
+    assert sorted(r[4] for r in _rows(session)) == ["12.0", "24.0", "24.0"]
+    with pytest.raises(ValueError):
+        ledger.post_credit_groups(session, [(template._replace(source="x"), ids)], now=NOW)
