@@ -1,5 +1,6 @@
 # 28 — 学时申报: training outside the platform, declared with its proof, 学校初审 → 区终审
-# (one return on the way), credited to the teacher's ledger (so 30_grades' 年度验证 counts it); a sheet of declarations imported.
+# (one return on the way), credited to the teacher's ledger (30_grades' 年度验证 counts it);
+# a sheet of declarations imported.
 # Sourced by demo/run.sh (jj, say, last_code, $OUT, $PY are defined there).
 
 export JJADMIN_NOW="2026-07-10T10:00:00+08:00"
