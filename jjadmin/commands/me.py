@@ -211,6 +211,55 @@ def me_apply(
     render_applied(out, view)
 
 
+@app.command(
+    "declare",
+    epilog="示例: jjadmin me declare --year 2026 --project 课堂教学研修 "
+    "--institution 广州市教育研究院 "
+    "--from 2026-03-02 --to 2026-03-06 --hours 40 --hour-type 专业科目 --attach 结业证书.pdf",
+)
+def me_declare(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Option("--year", help="培训年度，如 2026")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="项目名称")] = None,
+    institution: Annotated[str | None, typer.Option("--institution", help="培训机构")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="开始日期，如 2026-03-02")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="结束日期，如 2026-03-06")] = None,
+    hours: Annotated[str | None, typer.Option("--hours", help="学时（大于 0，最多 1000）")] = None,
+    hour_type: Annotated[
+        str | None, typer.Option("--hour-type", help="学时类型：公需科目|专业科目|个人选修")
+    ] = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option("--attach", help="证明材料（PDF、JPG、PNG，每个 ≤ 10 MB；可多次给出）"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """个人申报继续教育学时（在“非广州市中小学教师继续教育网”参加的培训），打印申报编号；
+    所在学校初审、区终审通过后计入学时。被退回后用 jjadmin credits resubmit 编号 重新提交。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.credits_declare import declaration_input, render_declared
+    from jjadmin.services.credits.declare import declare_credit
+
+    out = output(ctx, as_json=as_json)
+    view = declare_credit(
+        service_context(ctx),
+        learner_no=None,
+        values=declaration_input(
+            year=year,
+            project=project,
+            institution=institution,
+            start=start,
+            end=end,
+            hours=hours,
+            hour_type=hour_type,
+        ),
+        attachments=attach or [],
+    )
+    render_declared(out, view)
+
+
 @app.command("drop", epilog="示例: jjadmin me drop C2601001")
 def me_drop(
     ctx: typer.Context,

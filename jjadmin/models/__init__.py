@@ -15,6 +15,7 @@ from jjadmin.models.credit import (
     Attachment,
     Certificate,
     CreditDeclaration,
+    CreditDeclarationAttachment,
     CreditRecord,
     CreditReview,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "AbilitySelection",
     "Account",
     "Attachment",
+    "CreditDeclarationAttachment",
     "AuditLog",
     "AuthToken",
     "BatchChange",

@@ -261,6 +261,7 @@ ROW_TABLES = {
     "transfer": "batch_id",
     "grade": "batch_id",
     "payment": "batch_id",
+    "credit_declaration": "batch_id",
 }
 # Rows a batch inserted that must still be in their initial state to be undone
 # (a transfer request approved, rejected or cancelled since is a later change; an enrollment
@@ -269,6 +270,8 @@ ROW_STATE_GUARDS: dict[str, dict[str, Any]] = {
     "transfer": {"state": "pending"},
     "enrollment": {"state": "active", "paid": False},
     "grade": {"version": 1},  # re-graded since
+    # an imported declaration reviewed since (初审 or beyond, returned, resubmitted)
+    "credit_declaration": {"state": "待初审", "round": 1},
 }
 # What rows of a table carry elsewhere, brought back in line after an undo: called with the
 # session, the undone rows' `key` values (before and after) and the time. The area owning
@@ -400,6 +403,7 @@ _LABELS = {
     "transfer": ("调动申请", None),
     "grade": ("成绩", None),
     "payment": ("缴费", None),
+    "credit_declaration": ("学时申报", None),
 }
 
 

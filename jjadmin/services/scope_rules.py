@@ -479,7 +479,6 @@ TABLES: dict[str, TableRule] = {
 
 # Foreign keys that look like a unit link but are not the row's unit: each says why.
 NOT_LINKS: dict[str, tuple[str, ...]] = {
-    "credit_declaration": ("attachment_id",),  # the teacher's own proof
     "credit_record": ("batch_id",),  # the import that posted it (the teacher's row is the unit)
     "certificate": ("issued_by",),  # who printed it: the teacher's and the course's row
     "special_training_review": ("application_id",),  # repeats the application's links

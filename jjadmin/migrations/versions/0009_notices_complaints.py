@@ -9,7 +9,7 @@
   its states become the words the JSON carries (待处理, 已回复, 已关闭).
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 """
 
 import sqlalchemy as sa

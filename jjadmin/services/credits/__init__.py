@@ -7,7 +7,10 @@
 - `grade_queries`: 成绩查询, 课程通过率; `ledger_queries`: 学时台账, `me hours`;
 - `verification`: 年度验证, 周期验证 — on the DB-API driver, without SQLAlchemy, so this
   package re-exports lazily (PEP 562), as services.teachers does;
-- `certificates`: 学习证明 and its check.
+- `certificates`: 学习证明 and its check;
+- 学时申报: `declare` (declare, resubmit) → `review` (初审, 终审; 通过 posts to the ledger),
+  `queries` (list, show), `declaration_import` (the 学时申报 sheet); imported from their
+  modules.
 """
 
 from __future__ import annotations
