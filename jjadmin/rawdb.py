@@ -44,6 +44,8 @@ def describe_error(message: str, where: str) -> str:
         return f"数据库文件只读，无法写入：{where}"
     if "unable to open" in low:
         return f"无法打开数据库文件：{where}"
+    if "file is not a database" in low or "malformed" in low:
+        return f"该文件不是 jjadmin 的 SQLite 数据库（或已损坏）：{where}"
     if "no such table" in low or ("relation" in low and "does not exist" in low):
         return f"{UNINITIALISED}（先运行 jjadmin db init）：{where}"
     if "locked" in low:
@@ -237,6 +239,12 @@ def in_list(name: str, values: Iterable[Any], params: dict[str, Any]) -> str:
         params[key] = value
         keys.append(f":{key}")
     return "(" + (", ".join(keys) or "NULL") + ")"
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern matching values that start with `text`; use with ESCAPE '/'."""
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"{escaped}%"
 
 
 def like_contains(text: str) -> str:

@@ -66,8 +66,89 @@ def test_every_command_prints_one_json_document_on_request(
     assert option.is_flag and option.name == "as_json"
 
 
-@pytest.mark.parametrize(("path", "command"), NODES[1:], ids=[" ".join(p) for p, _ in NODES[1:]])
-def test_help_renders_for_every_command(path: tuple[str, ...], command: Any) -> None:
-    result = CliRunner().invoke(app, [*path, "--help"])
+# Click's English chrome and Typer's placeholders: none may reach a help page (issue 13)
+ENGLISH_CHROME = (
+    "Usage:",
+    "Options:",
+    "Arguments:",
+    "Commands:",
+    "Show this message",
+    "[required]",
+    "[default:",
+    "<int",
+    "<str>",
+    "<text>",
+    "<bool>",
+    "<path>",
+    "{file}",
+    "[OPTIONS]",
+    "COMMAND [ARGS]",
+    "<=x<=",
+    "x>=",
+)
+
+
+@pytest.mark.parametrize(("path", "command"), NODES, ids=[" ".join(p) or "root" for p, _ in NODES])
+def test_every_help_page_is_chinese_in_one_format(path: tuple[str, ...], command: Any) -> None:
+    result = CliRunner().invoke(app, [*path, "-h"])
     assert result.exit_code == 0, result.output
-    assert "Usage" in result.stdout or "用法" in result.stdout
+    assert result.stdout.startswith("用法："), result.stdout[:80]
+    leftovers = [word for word in ENGLISH_CHROME if word in result.stdout]
+    assert not leftovers, f"jjadmin {' '.join(path)} -h shows {leftovers}"
+    assert "╭" not in result.stdout  # no Rich panels: the root's plain format everywhere
+
+
+@pytest.mark.parametrize(("path", "command"), LEAVES, ids=[" ".join(p) for p, _ in LEAVES])
+def test_every_command_shows_an_example(path: tuple[str, ...], command: Any) -> None:
+    text = f"{command.help or ''}\n{command.epilog or ''}"
+    assert "示例" in text and "jjadmin " in text, f"jjadmin {' '.join(path)} has no example"
+
+
+def _is_list(path: tuple[str, ...], command: Any) -> bool:
+    return path[-1] == "list" or "--limit" in _options(command)
+
+
+LISTS = [(p, c) for p, c in LEAVES if _is_list(p, c)]
+
+
+@pytest.mark.parametrize(("path", "command"), LISTS, ids=[" ".join(p) for p, _ in LISTS])
+def test_every_list_takes_columns(path: tuple[str, ...], command: Any) -> None:
+    assert "--columns" in _options(command)
+
+
+def _writes_a_file(path: tuple[str, ...], command: Any) -> bool:
+    opts = _options(command)
+    return path[-1] in ("template", "export", "backup") or "--out" in opts or "--errors-to" in opts
+
+
+WRITERS = [(p, c) for p, c in LEAVES if _writes_a_file(p, c)]
+
+
+@pytest.mark.parametrize(("path", "command"), WRITERS, ids=[" ".join(p) for p, _ in WRITERS])
+def test_every_command_that_writes_a_file_takes_overwrite(
+    path: tuple[str, ...], command: Any
+) -> None:
+    assert "--overwrite" in _options(command), f"jjadmin {' '.join(path)} lacks --overwrite"
+
+
+# destructive: they delete, archive or revert many rows at once (SPEC §2)
+DESTRUCTIVE = [("batch", "undo"), ("teacher", "import")]
+
+
+@pytest.mark.parametrize("path", DESTRUCTIVE, ids=[" ".join(p) for p in DESTRUCTIVE])
+def test_destructive_commands_take_yes(path: tuple[str, ...]) -> None:
+    command = dict(LEAVES)[path]
+    assert "--yes" in _options(command)
+
+
+def test_every_vocabulary_accepts_its_labels_and_codes() -> None:
+    from jjadmin.rules import labels
+
+    for name, vocabulary in labels.VOCABULARIES.items():
+        for code, label in vocabulary.items():
+            assert labels.to_code(vocabulary, label) == code, (name, label)
+            assert labels.to_code(vocabulary, code) == code, (name, code)
+        assert labels.to_code(vocabulary, "没有这个值") is None
+    assert labels.action_to_prefix("选课·本人") == "enroll.self"
+    assert labels.action_to_prefix("选课") == "enroll"
+    assert labels.action_label("enroll.self") == "选课·本人"

@@ -217,6 +217,19 @@ def test_list_show_and_stats_never_load_sqlalchemy(cli: Cli) -> None:
         ("teacher", "show", learner),
         ("teacher", "show", learner, "--json"),
         ("enroll", "stats", "--period", "2601", "--by", "school", "--json"),
+        ("enroll", "list", "--period", "2601", "--json"),
+        ("enroll", "list", "--limit", "50"),  # the current period, by default
+        ("school", "list"),
+        ("school", "list", "--json"),
+        ("batch", "list"),
+        ("course", "list", "--period", "2601", "--subject", "语文"),
+        ("period", "list"),
+        ("transfer", "list", "--state", "待审批"),
+        ("bill", "list", "--state", "未缴费"),
+        ("account", "list"),
+        ("special-training", "list", "--state", "待学校审核"),
+        ("period", "show", "2601", "--json"),
+        ("audit", "list", "--action", "选课", "--since", "2026-01-01"),
         ("whoami",),
     ):
         done, modules = _modules(*args)
@@ -314,6 +327,17 @@ def test_read_paths_on_postgresql_through_psycopg(pg_cli: Cli) -> None:
     stats = pg_cli.json("enroll", "stats", "--period", "2601", "--by", "district")
     assert stats["items"] == [] and stats["total"] == 0
     pg_cli.run("enroll", "stats", "--period", "2602", code=4)
+    # the DB-API lists of issue 13 run their SQL on PostgreSQL too
+    assert pg_cli.json("enroll", "list", "--period", "2601")["total"] >= 0
+    assert pg_cli.json("school", "list")["total"] >= 1
+    assert pg_cli.json("batch", "list")["total"] >= 0
+    assert pg_cli.json("course", "list", "--period", "2601", "--code", "C")["total"] >= 0
+    assert pg_cli.json("period", "show", "2601")["period"] == "2601"
+    assert pg_cli.json("transfer", "list")["total"] >= 0
+    assert pg_cli.json("bill", "list", "--period", "2601")["total"] >= 0
+    assert pg_cli.json("account", "list")["total"] >= 1
+    audit = pg_cli.json("audit", "list", "--since", "2026-01-01", "--action", "auth")
+    assert audit["total"] >= 1
 
 
 def test_a_file_that_is_not_a_database_is_one_clear_line(cli: Cli, tmp_path: Path) -> None:

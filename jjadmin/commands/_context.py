@@ -14,8 +14,11 @@ if TYPE_CHECKING:  # keep start-up light: the model tree loads only when a comma
 
 def output(ctx: typer.Context, *, as_json: bool = False) -> Output:
     """Create the invocation's Output and register it so the root handler can use it."""
-    out = Output(as_json=as_json)
-    ctx.find_root().meta["jjadmin.output"] = out
+    root = ctx.find_root()
+    out = Output(as_json=as_json, columns=root.meta.get("jjadmin.columns"))
+    # the "more rows" footer names --offset only where the command has it
+    out.paged = any("--offset" in getattr(p, "opts", ()) for p in ctx.command.params)
+    root.meta["jjadmin.output"] = out
     return out
 
 

@@ -23,7 +23,62 @@ OutArg = Annotated[Path, typer.Argument(help="输出文件（.xlsx 或 .csv）")
 FormatOpt = Annotated[str | None, typer.Option("--format", help="xlsx 或 csv（默认按扩展名）")]
 LimitOpt = Annotated[int, typer.Option("--limit", min=1, max=100000, help="最多显示条数")]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="跳过前 N 条")]
-PeriodOpt = Annotated[str, typer.Option("--period", help="期数，如 2601")]
+
+
+def _current_period(ctx: typer.Context, value: str | None) -> str:
+    """`--period` left out: the current period (its selection window holds now, else the
+    latest begun), the same default everywhere (issue 13)."""
+    if value:
+        return value
+    if ctx.resilient_parsing:  # shell completion: no database
+        return ""
+    from jjadmin.commands._context import service_context
+    from jjadmin.services.current_period import current_period
+
+    return current_period(service_context(ctx))
+
+
+PeriodOpt = Annotated[
+    str,
+    typer.Option(
+        "--period",
+        help="期数，如 2601（默认当前期数）",
+        callback=_current_period,
+        show_default=False,
+    ),
+]
+
+
+def _own_school(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str:
+    """A school option left out by a school's admin: its own school (the only one it may
+    name). Anyone else still has to give it (exit 2, as a missing option)."""
+    if value:
+        return value
+    if ctx.resilient_parsing:
+        return ""
+    from jjadmin.commands._context import service_context
+    from jjadmin.errors import UsageError
+    from jjadmin.services import identity
+
+    who = identity.whoami(service_context(ctx))
+    if who.school_code and (who.role == "school" or who.is_principal or who.is_school_admin):
+        return who.school_code
+    option = (param.opts or ["--school"])[0]
+    raise UsageError(f"缺少选项 {option}", hint=f"用 {option} 学校代码 指定学校")
+
+
+OwnSchoolOpt = Annotated[
+    str,
+    typer.Option(
+        "--school", help="学校代码（学校管理员默认本校）", callback=_own_school, show_default=False
+    ),
+]
+OwnSchoolToOpt = Annotated[
+    str,
+    typer.Option(
+        "--to", help="调入学校代码（学校管理员默认本校）", callback=_own_school, show_default=False
+    ),
+]
 SchoolOpt = Annotated[str | None, typer.Option("--school", help="学校代码")]
 DistrictOpt = Annotated[str | None, typer.Option("--district", help="区代码")]
 PasswordStdinOpt = Annotated[

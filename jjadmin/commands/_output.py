@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,141 @@ class Col:
     fmt: Callable[[Any], str] | None = None
     justify: str = "left"
     whole: bool = False  # a key column (学号, 账单号…): never shortened or wrapped
+    vocab: str | None = None  # a code column: shown by its Chinese label (rules/labels.py)
+
+
+# Columns people type into the next command: never shortened or wrapped, whatever the width
+# (issue 13). By key or by header, so a new command's 学号/课程编号 column is whole for free.
+KEY_KEYS = frozenset(
+    {
+        "id",
+        "learner_no",
+        "course_code",
+        "code",
+        "bill_no",
+        "school_code",
+        "district_code",
+        "username",
+        "period",
+        "receipt_no",
+        "batch_id",
+        "teacher",
+        "course",
+    }
+)
+KEY_HEADERS = frozenset(
+    {"学号", "课程编号", "账单号", "ID", "批次", "批次号", "学校代码", "区代码", "用户名", "期数"}
+)
+# Chinese for the `key: value` lines of a result (JSON keeps the keys).
+RESULT_LABELS = {
+    "username": "用户名",
+    "role": "角色",
+    "learner_no": "学号",
+    "batch_id": "批次号",
+    "reverted": "已恢复",
+    "deleted": "已删除",
+    "restored": "已恢复",
+    "file": "文件",
+    "rows": "行数",
+    "count": "数量",
+    "created": "新增",
+    "updated": "更新",
+    "skipped": "跳过",
+    "changed": "已修改",
+    "period": "期数",
+    "course_code": "课程编号",
+    "school_code": "学校代码",
+    "bill_no": "账单号",
+    "amount": "金额",
+    "state": "状态",
+    "verified_until": "验证有效至",
+    "expires_at": "有效至",
+    "revision": "数据库版本",
+    "database": "数据库",
+    "created_admin": "新建管理员",
+    "backend": "数据库类型",
+    "token": "令牌",
+    "password": "密码",
+    "mobile": "手机",
+    "name": "姓名",
+    "enrolled": "已选",
+    "dropped": "已退选",
+    "voided": "已作废",
+    "generated": "已生成",
+    "paid": "已缴费",
+    "flagged": "新列特殊用户",
+    "already_flagged": "已是特殊用户",
+    "enrollments": "选课记录",
+    "teachers": "教师",
+    "bills": "账单",
+    "total": "合计",
+    "school": "学校",
+    "to_school": "调入学校",
+    "id": "编号",
+}
+
+
+# the operating system's words inside our messages (strerror), in Chinese
+_OS_TEXT = {
+    "No such file or directory": "文件或目录不存在",
+    "Permission denied": "没有权限",
+    "Is a directory": "这是一个目录",
+    "Not a directory": "路径中有一段不是目录",
+    "Read-only file system": "文件系统只读",
+    "No space left on device": "磁盘空间不足",
+    "File exists": "文件已存在",
+    "Directory not empty": "目录不为空",
+    "File name too long": "文件名太长",
+    "Disk quota exceeded": "超出磁盘配额",
+}
+
+
+def os_text(message: str) -> str:
+    for english, chinese in _OS_TEXT.items():
+        if english in message:
+            message = message.replace(english, chinese)
+    return message
+
+
+def is_key_column(col: Col) -> bool:
+    return col.whole or col.key in KEY_KEYS or col.header in KEY_HEADERS
+
+
+def cell_text(col: Col, value: Any) -> str:
+    """What a person reads in a cell: the column's format, or the code's Chinese label."""
+    if col.fmt is not None:
+        return col.fmt(value)
+    vocab = col.vocab or (col.key if col.key in _LABELLED else None)
+    if vocab is not None and value is not None and not isinstance(value, bool):
+        from jjadmin.rules.labels import label
+
+        return label(vocab, value)
+    return human(value)
+
+
+_LABELLED = frozenset({"role", "action", "review_state", "approval", "approval_state"})
+
+
+def select_columns(columns: Sequence[Col], wanted: str | None) -> list[Col]:
+    """`--columns 学号,姓名` (headers or JSON keys, in the order given); all when None.
+
+    Raises UsageError naming the columns there are.
+    """
+    if not wanted:
+        return list(columns)
+    chosen: list[Col] = []
+    for part in wanted.replace("，", ",").split(","):
+        name = part.strip()
+        if not name:
+            continue
+        match = next((c for c in columns if name in (c.header, c.key)), None)
+        if match is None:
+            from jjadmin.errors import UsageError
+
+            shown = "、".join(c.header for c in columns)
+            raise UsageError(f"--columns 中没有“{name}”这一列", hint=f"可选的列：{shown}")
+        chosen.append(match)
+    return chosen or list(columns)
 
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
@@ -64,6 +200,9 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+
+
 def human(value: Any) -> str:
     if value is None:
         return ""
@@ -71,6 +210,13 @@ def human(value: Any) -> str:
         return "是" if value else "否"
     if isinstance(value, datetime):
         return local(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        # one time format for people (JSON keeps ISO 8601 with the offset)
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return (local(parsed) if parsed.tzinfo else parsed).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
     if isinstance(value, list | tuple):
         return "、".join(human(v) for v in value)
     return str(value)
@@ -79,9 +225,10 @@ def human(value: Any) -> str:
 class Output:
     """table/record/result/report/warn/hint/progress; stdout carries data only."""
 
-    def __init__(self, *, as_json: bool = False):
+    def __init__(self, *, as_json: bool = False, columns: str | None = None):
         self.as_json = as_json
         self.emitted = False
+        self.columns = columns  # --columns of a list command (commands/_help.py adds it)
 
     @staticmethod
     def _width() -> int | None:
@@ -128,23 +275,51 @@ class Output:
         if not items:
             self.err.print("[dim]没有符合条件的记录[/dim]")
             return
-        table = _table(title=title, show_lines=False)
-        cells = [[(c.fmt or human)(item.get(c.key)) for c in columns] for item in items]
-        for i, c in enumerate(columns):
-            if c.whole:
-                from rich.cells import cell_len
+        shown = select_columns(columns, self.columns)
+        cells = [[cell_text(c, item.get(c.key)) for c in shown] for item in items]
+        if not self.out.is_terminal:
+            # a pipe or a file (`teacher list > 名单.txt`): whole values, tab-separated; the
+            # title goes to stderr so that the file holds the rows alone
+            if title:
+                self.err.print(title, markup=False)
+            self._plain([c.header for c in shown], cells)
+        else:
+            self._rich(shown, cells, title)
+        if total is not None and total > len(items):
+            pages = "--limit/--offset" if self.paged else "--limit"
+            self.err.print(f"[dim]共 {total} 条，显示 {len(items)} 条（用 {pages} 查看更多）[/dim]")
 
-                widest = max(cell_len(row[i]) for row in cells)
-                table.add_column(c.header, justify=c.justify, no_wrap=True, min_width=widest)  # type: ignore[arg-type]
-            else:
-                table.add_column(c.header, justify=c.justify)  # type: ignore[arg-type]
+    paged = True  # the command has --offset (commands/_help.py sets it from the command)
+
+    def _plain(self, headers: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
+        def clean(text: str) -> str:
+            return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+        lines = ["\t".join(clean(h) for h in headers)]
+        lines.extend("\t".join(clean(v) for v in row) for row in cells)
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
+    def _rich(
+        self, columns: Sequence[Col], cells: Sequence[Sequence[str]], title: str | None
+    ) -> None:
+        from rich.cells import cell_len
+
+        table = _table(title=title, show_lines=False)
+        for i, c in enumerate(columns):
+            if is_key_column(c):
+                widest = max([cell_len(c.header), *(cell_len(row[i]) for row in cells)])
+                table.add_column(
+                    c.header,
+                    justify=c.justify,
+                    no_wrap=True,
+                    min_width=widest,  # type: ignore[arg-type]
+                )
+            else:  # wrapped, never cut (fold: Chinese has no spaces to break at)
+                table.add_column(c.header, justify=c.justify, overflow="fold")  # type: ignore[arg-type]
         for row in cells:
             table.add_row(*row)
         self.out.print(table)
-        if total is not None and total > len(items):
-            self.err.print(
-                f"[dim]共 {total} 条，显示 {len(items)} 条（--limit/--offset 翻页）[/dim]"
-            )
 
     def record(self, obj: Any, fields: Sequence[Col], *, title: str | None = None) -> None:
         data = to_jsonable(obj) if not isinstance(obj, Mapping) else dict(obj)
@@ -154,8 +329,9 @@ class Output:
         table = _table(title=title, show_header=False, box=None)
         table.add_column(style="bold")
         table.add_column()
+        table.columns[1].overflow = "fold"
         for c in fields:
-            table.add_row(c.header, (c.fmt or human)(data.get(c.key)))
+            table.add_row(c.header, cell_text(c, data.get(c.key)))
         self.out.print(table)
 
     def result(self, message: str, **data: Any) -> None:
@@ -163,9 +339,11 @@ class Output:
             self.emit({"ok": True, **data})
             return
         self.out.print(f"[green]✓[/green] {message}")
-        for key, value in data.items():
-            if value is not None and not isinstance(value, list | dict):
-                self.out.print(f"  {key}: {human(value)}")
+        for key, value in data.items():  # JSON has every key; people read the labelled ones
+            shown = RESULT_LABELS.get(key)
+            if shown and value is not None and not isinstance(value, list | dict):
+                text = cell_text(Col(key, shown), value)
+                self.out.print(f"  {shown}：{text}", markup=False)
 
     def report(self, report: Any, *, title: str = "导入") -> None:
         for note in report.notes:  # stderr, so also in JSON mode
@@ -173,23 +351,34 @@ class Output:
         if self.as_json:
             self.emit(report.to_json())
             return
-        verb = "校验" if report.dry_run else title
-        line = (
-            f"{verb}：共 {report.total} 行，新增 {report.created}，更新 {report.updated}，"
-            f"跳过 {report.skipped}，错误 {len(report.rejected_rows)} 行"
-        )
+        bad = len(report.rejected_rows)
+        if report.dry_run:  # nothing written: what the import would do
+            line = (
+                f"校验：共 {report.total} 行，可新增 {report.created}，可更新 {report.updated}，"
+                f"无变化 {report.skipped}，错误 {bad} 行"
+            )
+        else:
+            line = (
+                f"{title}：共 {report.total} 行，新增 {report.created}，更新 {report.updated}，"
+                f"跳过（无变化）{report.skipped}，错误 {bad} 行"
+            )
         style = "green" if report.ok else "red"
-        self.out.print(f"[{style}]{line}[/{style}]")
+        self.out.print(f"[{style}]{escape(line)}[/{style}]")
         if report.batch_id:
             self.out.print(f"批次号：{report.batch_id}（jjadmin batch show {report.batch_id}）")
         issues = report.sorted_issues()
         if issues:
-            table = _table(title="错误明细")
-            for h in ("行", "列", "值", "说明"):
-                table.add_column(h)
-            for i in issues[:200]:
-                table.add_row(str(i.row), i.column or "", i.value or "", i.message)
-            self.out.print(table)
+            columns = [
+                Col("row", "行", whole=True),
+                Col("column", "列"),
+                Col("value", "值"),
+                Col("message", "说明"),
+            ]
+            cells = [[str(i.row), i.column or "", i.value or "", i.message] for i in issues[:200]]
+            if self.out.is_terminal:
+                self._rich(columns, cells, "错误明细")
+            else:
+                self._plain([c.header for c in columns], cells)
             if len(issues) > 200:
                 self.err.print(
                     f"[dim]另有 {len(issues) - 200} 条错误未显示，"
@@ -198,6 +387,7 @@ class Output:
 
     def fail(self, code: str, message: str, hint: str | None, data: Mapping[str, Any]) -> None:
         """Render an error: stderr for humans, plus one JSON document in --json mode."""
+        message = os_text(message)
         self.err.print(f"[red]错误：[/red]{escape(message)}", markup=True, highlight=False)
         if hint:
             self.err.print(f"[yellow]提示：[/yellow]{escape(hint)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 from jjadmin.errors import UsageError
 
@@ -45,10 +46,20 @@ def ask_path(message: str, *, option: str) -> str:
     return str(answer)
 
 
-def confirm(message: str, *, yes: bool) -> None:
-    # SPEC §2: without a TTY nothing ever prompts; the command line is the request (cron-safe).
-    if yes or not interactive():
+def confirm(message: str, *, yes: bool, summary: Sequence[str] = ()) -> None:
+    """Ask before a destructive change (SPEC §2): `--yes` goes ahead; without a terminal
+    nothing prompts and the command refuses (exit 2) naming --yes; with one the `summary`
+    of what will change is shown before the question."""
+    if yes:
         return
+    if not interactive():
+        raise UsageError(
+            f"{message.rstrip('？?')}：没有终端可确认，未做任何修改",
+            hint="确认无误后加 --yes 执行",
+        )
+    for line in summary:
+        sys.stderr.write(f"{line}\n")
+    sys.stderr.flush()
     import questionary
 
     if not questionary.confirm(message, default=False).ask():

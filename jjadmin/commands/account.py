@@ -7,12 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option
 from jjadmin.commands._options import JsonOpt, PasswordStdinOpt
 from jjadmin.commands._output import Col, Output
 from jjadmin.commands._prompt import ask_password, ask_text, read_stdin_line
+from jjadmin.rules import labels
 
 if TYPE_CHECKING:
     from jjadmin.services.passwords import PasswordReset
+
+ACCOUNT_ROLES = {k: v for k, v in labels.ROLE.items() if k not in ("teacher", "cron")}
 
 app = typer.Typer(help="管理员账号（实名、绑定手机）", no_args_is_help=True)
 
@@ -29,11 +33,15 @@ ACCOUNT_COLUMNS = [
 ]
 
 
-@app.command("add")
+@app.command(
+    "add",
+    epilog="示例：jjadmin account add school01 --role 学校管理员 --name 李老师"
+    " --mobile 13800000001 --school 4401040001",
+)
 def account_add(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="用户名")],
-    role: Annotated[str, typer.Option("--role", help="city|district|institution|school|system")],
+    role: Annotated[str, choice_option("--role", ACCOUNT_ROLES, help="角色")],
     name: Annotated[str, typer.Option("--name", help="姓名（实名）")],
     mobile: Annotated[str, typer.Option("--mobile", help="绑定手机")],
     district: Annotated[str | None, typer.Option("--district", help="区代码")] = None,
@@ -61,17 +69,17 @@ def account_add(
     out.result(f"已创建账号 {view.username}（{view.name}）", username=view.username, role=view.role)
 
 
-@app.command("list")
+@app.command("list", epilog="示例：jjadmin account list --columns 用户名,角色")
 def account_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """列出管辖范围内的管理员账号。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import accounts
+    from jjadmin.services import account_listing
 
-    rows = accounts.list_accounts(service_context(ctx))
+    rows = account_listing.list_accounts(service_context(ctx))
     out.table(rows, ACCOUNT_COLUMNS, title="管理员账号")
 
 
-@app.command("disable")
+@app.command("disable", epilog="示例：jjadmin account disable school01")
 def account_disable(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
     """停用账号（其会话与令牌立即失效）。"""
     out = output(ctx, as_json=as_json)
@@ -164,7 +172,7 @@ PROFILE_FIELDS = [
 ]
 
 
-@app.command("unlock")
+@app.command("unlock", epilog="示例：jjadmin account unlock school01")
 def account_unlock(ctx: typer.Context, username: str, as_json: JsonOpt = False) -> None:
     """解锁因连续输错密码被锁定的账号。"""
     out = output(ctx, as_json=as_json)
@@ -174,7 +182,11 @@ def account_unlock(ctx: typer.Context, username: str, as_json: JsonOpt = False) 
     out.result(f"已解锁账号 {username}", username=username)
 
 
-@app.command("passwd")
+@app.command(
+    "passwd",
+    epilog="示例：jjadmin account passwd（按提示输入）；echo 新密码 | jjadmin account"
+    " passwd --password-stdin",
+)
 def account_passwd(
     ctx: typer.Context, password_stdin: PasswordStdinOpt = False, as_json: JsonOpt = False
 ) -> None:
@@ -190,7 +202,11 @@ def account_passwd(
     out.result("密码已修改")
 
 
-@app.command("phone")
+@app.command(
+    "phone",
+    epilog="示例：jjadmin account phone 13800000002，收到短信后 jjadmin account"
+    " phone 13800000002 --code 123456",
+)
 def account_phone(
     ctx: typer.Context,
     mobile: Annotated[str, typer.Argument(help="新手机号")],
@@ -221,7 +237,7 @@ def account_phone(
     out.result("手机已重新绑定", confirmed=True)
 
 
-@app.command("token")
+@app.command("token", epilog="示例：jjadmin account token --days 30 --json")
 def account_token(
     ctx: typer.Context,
     username: str,

@@ -88,8 +88,8 @@ def whoami(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             Col("district_code", "区代码"),
             Col("school_code", "学校代码"),
             Col("institution", "培训机构"),
-            Col("principal", "校长授权"),
-            Col("school_admin", "学校管理员授权"),
+            Col("is_principal", "校长授权"),
+            Col("is_school_admin", "学校管理员授权"),
             Col("verified_until", "短信验证有效至"),
             Col("must_change_password", "须修改密码"),
         ],
@@ -97,6 +97,8 @@ def whoami(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("login")(login)
-    app.command("logout")(logout)
-    app.command("whoami")(whoami)
+    app.command("login", epilog="示例：jjadmin login school01；教师：jjadmin login 44012600000001")(
+        login
+    )
+    app.command("logout", epilog="示例：jjadmin logout")(logout)
+    app.command("whoami", epilog="示例：jjadmin whoami --json")(whoami)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option
 from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
@@ -20,12 +21,14 @@ from jjadmin.commands._options import (
     OffsetOpt,
     OutArg,
     OverwriteOpt,
+    OwnSchoolOpt,
     PeriodOpt,
     SchoolOpt,
     SheetOpt,
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col, Output
+from jjadmin.rules import labels
 
 app = typer.Typer(help="缴费管理", no_args_is_help=True)
 
@@ -91,7 +94,7 @@ SUMMARY_COLUMNS = [
 
 
 @app.command("generate", epilog="示例: jjadmin bill generate --period 2601")
-def bill_generate(ctx: typer.Context, period: PeriodOpt, as_json: JsonOpt = False) -> None:
+def bill_generate(ctx: typer.Context, period: PeriodOpt = "", as_json: JsonOpt = False) -> None:
     """生成账单：每所学校、每个收费单位一张（金额 = 未缴费选课的培训费用 + 教材费用）；
     再次生成只更新未缴费的账单，已缴费的账单不变。"""
     out = output(ctx, as_json=as_json)
@@ -115,16 +118,18 @@ def bill_list(
     period: OptionalPeriodOpt = None,
     school: SchoolOpt = None,
     unit: UnitOpt = None,
-    state: Annotated[str | None, typer.Option("--state", help="处理状态：unpaid|paid|void")] = None,
+    state: Annotated[
+        str | None, choice_option("--state", labels.BILL_STATE, help="处理状态")
+    ] = None,
     limit: LimitOpt = 1000,
     offset: OffsetOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """账单管理：列出本单位可见的账单（学校只看本校，培训机构只看本单位收费的账单）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services.billing import bills
+    from jjadmin.services import bill_listing
 
-    rows, total = bills.list_bills(
+    rows, total = bill_listing.list_bills(
         service_context(ctx),
         period=period,
         school=school,
@@ -296,8 +301,8 @@ def bill_template(
 )
 def bill_admissions(
     ctx: typer.Context,
-    period: PeriodOpt,
     out_file: Annotated[Path, typer.Option("--out", help="输出文件（.xlsx 或 .csv）")],
+    period: PeriodOpt = "",
     school: SchoolOpt = None,
     unit: UnitOpt = None,
     fmt: FormatOpt = None,
@@ -345,9 +350,9 @@ def _admission_cells(row: Any, money: set[str]) -> dict[str, Any]:
 )
 def bill_declaration(
     ctx: typer.Context,
-    period: PeriodOpt,
-    school: Annotated[str, typer.Option("--school", help="学校代码")],
     out_file: Annotated[Path, typer.Option("--out", help="输出文件（.xlsx 或 .pdf）")],
+    school: OwnSchoolOpt = "",
+    period: PeriodOpt = "",
     unit: UnitOpt = None,
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
@@ -382,7 +387,7 @@ def bill_declaration(
 @app.command("summary", epilog="示例: jjadmin bill summary --period 2601 --json")
 def bill_summary(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     school: SchoolOpt = None,
     unit: UnitOpt = None,
     as_json: JsonOpt = False,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option, values_option
 from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
@@ -25,22 +26,21 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col
+from jjadmin.exporters.files import claim_output
+from jjadmin.rules import labels
 
 app = typer.Typer(help="课程管理", no_args_is_help=True)
 
 CodeArg = Annotated[str, typer.Argument(help="课程编号")]
-LevelOpt = Annotated[
-    str | None,
-    typer.Option("--level", help="培训级别：全员培训/区级培训/校本培训/专项培训/提升工程"),
-]
+LevelOpt = Annotated[str | None, values_option("--level", labels.LEVELS, help="培训级别")]
 HourTypeOpt = Annotated[
-    str | None, typer.Option("--hour-type", help="学时类型：公需科目/专业科目/个人选修")
+    str | None, values_option("--hour-type", labels.HOUR_TYPES, help="学时类型")
 ]
 SubjectOpt = Annotated[str | None, typer.Option("--subject", help="适用学科，如 语文")]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="适用学段，如 小学")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help="状态：上线/下线")]
+StatusOpt = Annotated[str | None, choice_option("--status", labels.COURSE_STATUS, help="状态")]
 ApprovalOpt = Annotated[
-    str | None, typer.Option("--approval", help="审核状态：pending/approved/rejected")
+    str | None, choice_option("--approval", labels.APPROVAL_STATE, help="审核状态")
 ]
 CodeFilterOpt = Annotated[str | None, typer.Option("--code", help="课程编号包含")]
 
@@ -127,7 +127,7 @@ def course_import(
 @app.command("list", epilog="示例: jjadmin course list --period 2601 --level 区级培训 --json")
 def course_list(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     level: LevelOpt = None,
     hour_type: HourTypeOpt = None,
     subject: SubjectOpt = None,
@@ -142,7 +142,7 @@ def course_list(
 ) -> None:
     """列出一期中本单位可见的课程（可按级别、学时类型、学科、学段、状态等筛选）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import courses
+    from jjadmin.services import course_listing as courses
 
     filters = courses.CourseFilter(
         level=level,
@@ -162,11 +162,11 @@ def course_list(
 
 @app.command("show", epilog="示例: jjadmin course show GZ2601001 --period 2601")
 def course_show(
-    ctx: typer.Context, code: CodeArg, period: PeriodOpt, as_json: JsonOpt = False
+    ctx: typer.Context, code: CodeArg, period: PeriodOpt = "", as_json: JsonOpt = False
 ) -> None:
     """显示一门课程的详细信息。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import courses
+    from jjadmin.services import course_listing as courses
 
     view = courses.show_course(service_context(ctx), period=period, code=code)
     out.record(view, SHOW_FIELDS, title="课程信息")
@@ -176,7 +176,7 @@ def course_show(
 def course_export(
     ctx: typer.Context,
     file: OutArg,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     level: LevelOpt = None,
     hour_type: HourTypeOpt = None,
     subject: SubjectOpt = None,
@@ -184,10 +184,12 @@ def course_export(
     status: StatusOpt = None,
     school: SchoolOpt = None,
     fmt: FormatOpt = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """导出一期中本单位可见的课程（课程模板的列，可改后再导入）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.tabular import ExportColumn, write_table
     from jjadmin.services import courses
 
@@ -207,9 +209,12 @@ def course_export(
 
 
 @app.command("template", epilog="示例: jjadmin course template 课程模板.xlsx")
-def course_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+def course_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白课程导入模板（含下拉选项与说明页）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.templates import write_template
     from jjadmin.importers.course import COURSE_COLUMNS, TEXT_KEYS, VALUE_LISTS
     from jjadmin.rules.courses import STATUSES
@@ -298,7 +303,7 @@ def course_declare(
 
 @app.command("approve", epilog="示例: jjadmin course approve XB001 --period 2601")
 def course_approve(
-    ctx: typer.Context, code: CodeArg, period: PeriodOpt, as_json: JsonOpt = False
+    ctx: typer.Context, code: CodeArg, period: PeriodOpt = "", as_json: JsonOpt = False
 ) -> None:
     """审核通过校本培训课程（学校所在区的区级管理员，或市级）。"""
     out = output(ctx, as_json=as_json)
@@ -312,8 +317,8 @@ def course_approve(
 def course_reject(
     ctx: typer.Context,
     code: CodeArg,
-    period: PeriodOpt,
     reason: Annotated[str, typer.Option("--reason", help="驳回原因")],
+    period: PeriodOpt = "",
     as_json: JsonOpt = False,
 ) -> None:
     """驳回校本培训课程申报（须填写原因；学校可修改后重新申报）。"""

@@ -18,7 +18,11 @@ roles_app = typer.Typer(
 app.add_typer(roles_app, name="roles")
 
 
-@app.command("init")
+@app.command(
+    "init",
+    epilog="示例：jjadmin db init --admin admin --name 张主任 --mobile"
+    " 13800000000 --password-stdin < 密码.txt",
+)
 def db_init(
     ctx: typer.Context,
     admin: Annotated[str | None, typer.Option("--admin", help="首个市级管理员用户名")] = None,
@@ -62,7 +66,7 @@ def db_upgrade(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     )
 
 
-@app.command("check")
+@app.command("check", epilog="示例：jjadmin db check --json")
 def db_check(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """检查数据库完整性与迁移版本。"""
     out = output(ctx, as_json=as_json)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option
 from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
@@ -25,6 +26,8 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col, Output
+from jjadmin.exporters.files import claim_output
+from jjadmin.rules import labels
 
 app = typer.Typer(help="选课管理", no_args_is_help=True)
 
@@ -77,7 +80,7 @@ def render_enroll_report(out: Output, report: Any, *, title: str) -> None:
 @app.command("add")
 def enroll_add(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     course: CourseOpt = None,
     teachers: Annotated[
         str | None,
@@ -138,7 +141,7 @@ def enroll_add(
 def enroll_import(
     ctx: typer.Context,
     file: FileArg,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     dry_run: DryRunOpt = False,
     skip_invalid: SkipInvalidOpt = False,
     errors_to: ErrorsToOpt = None,
@@ -173,9 +176,9 @@ def enroll_import(
 @app.command("drop")
 def enroll_drop(
     ctx: typer.Context,
-    period: PeriodOpt,
     teacher: Annotated[str, typer.Option("--teacher", help="学号")],
     course: Annotated[str, typer.Option("--course", help="课程编号")],
+    period: PeriodOpt = "",
     as_json: JsonOpt = False,
 ) -> None:
     """删除选课（选课时间内：学校/教师；之后只能由课程的培训机构或市级培训中心）。
@@ -194,12 +197,12 @@ def enroll_drop(
 @app.command("list")
 def enroll_list(
     ctx: typer.Context,
-    period: PeriodOpt,
+    period: PeriodOpt = "",
     school: SchoolOpt = None,
     course: CourseOpt = None,
     teacher: TeacherOpt = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="选课状态：active、dropped、voided")
+        str | None, choice_option("--state", labels.ENROLLMENT_STATE, help="选课状态")
     ] = None,
     paid: Annotated[
         bool | None, typer.Option("--paid/--unpaid", help="只看已缴费 / 未缴费")
@@ -210,6 +213,7 @@ def enroll_list(
         Path | None, typer.Option("--out", help="导出到文件（.xlsx 或 .csv；需短信验证）")
     ] = None,
     fmt: FormatOpt = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """选课查询：按学校、课程、学号、状态筛选本单位范围内的选课。
@@ -217,6 +221,8 @@ def enroll_list(
     示例: jjadmin enroll list --period 2601 --school 4401040001 --out 选课.xlsx
     """
     out = output(ctx, as_json=as_json)
+    if out_file is not None:  # never over an existing file unless asked (SPEC §5)
+        claim_output(out_file, overwrite=overwrite)
     from jjadmin.services import enrollment as enrollments
 
     filters = enrollments.EnrollmentFilter(
@@ -299,11 +305,10 @@ def _export_row(v: Any) -> dict[str, Any]:
 @app.command("stats")
 def enroll_stats(
     ctx: typer.Context,
-    period: PeriodOpt,
-    by: Annotated[
-        str, typer.Option("--by", help="统计维度：course（课程）、school（学校）、district（区）")
-    ] = "course",
+    period: PeriodOpt = "",
+    by: Annotated[str, choice_option("--by", labels.STATS_BY, help="统计维度")] = "course",
     out_file: Annotated[Path | None, typer.Option("--out", help="导出带柱状图的 .xlsx")] = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """选课统计：每门课程、每所学校或每个区的选课人数与金额（终端条形图，--out 导出 xlsx 图表）。
@@ -311,8 +316,8 @@ def enroll_stats(
     示例: jjadmin enroll stats --period 2601 --by school --out 选课统计.xlsx
     """
     out = output(ctx, as_json=as_json)
-    if by not in BY_LABELS:
-        raise typer.BadParameter("--by 应为 course、school 或 district")
+    if out_file is not None:  # never over an existing file unless asked (SPEC §5)
+        claim_output(out_file, overwrite=overwrite)
     from jjadmin.services.enrollment import stats as enroll_stats
 
     result = enroll_stats.enrollment_stats(service_context(ctx), period=period, by=by)
@@ -404,10 +409,13 @@ def _bar_chart(out: Output, result: Any, items: list[dict[str, Any]]) -> None:
     out.out.print(f"合计：选课 {result.enrollments} 人次{people}，金额 {result.amount} 元")
 
 
-@app.command("template")
-def enroll_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+@app.command("template", epilog="示例：jjadmin enroll template 选课模板.xlsx")
+def enroll_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白选课导入模板（学号、课程编号、姓名）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.templates import write_template
     from jjadmin.importers.enroll import ENROLL_COLUMNS
 

@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
+from jjadmin.commands._filters import values_option
+from jjadmin.rules import labels
+
 app = typer.Typer(help="学员个人平台", no_args_is_help=True)
 
 
-@app.command("show")
+@app.command("show", epilog="示例：jjadmin me show")
 def me_show(
     ctx: typer.Context,
     show_id: Annotated[
@@ -101,6 +104,8 @@ def _market_columns() -> list:  # type: ignore[type-arg]
         Col("hour_type", "学时类型"),
         Col("hours", "学时", justify="right"),
         Col("fee", "培训费用", justify="right"),
+        Col("material_fee", "教材费用", justify="right"),
+        Col("price", "合计", justify="right"),
         Col("remaining", "剩余名额", fmt=lambda v: "不限" if v is None else str(v)),
         Col("selected", "已选", fmt=lambda v: "✓" if v else ""),
     ]
@@ -110,8 +115,10 @@ def _market_columns() -> list:  # type: ignore[type-arg]
 def me_courses(
     ctx: typer.Context,
     period: Annotated[str | None, typer.Option("--period", help="期数（默认当前期）")] = None,
-    level: Annotated[str | None, typer.Option("--level", help="培训级别")] = None,
-    hour_type: Annotated[str | None, typer.Option("--hour-type", help="学时类型")] = None,
+    level: Annotated[str | None, values_option("--level", labels.LEVELS, help="培训级别")] = None,
+    hour_type: Annotated[
+        str | None, values_option("--hour-type", labels.HOUR_TYPES, help="学时类型")
+    ] = None,
     keyword: Annotated[str | None, typer.Option("--keyword", help="课程名称或编号关键字")] = None,
     mine: Annotated[bool, typer.Option("--mine", help="只看我已选的课程（我的课单）")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100000, help="最多显示条数")] = 1000,
@@ -146,6 +153,7 @@ def me_courses(
                 "period": market.period,
                 "recommended": to_jsonable(market.recommended),
                 "hours": to_jsonable(market.hours),
+                "selection_open": market.selection_open,
             },
         )
         return
@@ -159,11 +167,14 @@ def me_courses(
 
         out.table(
             market.recommended,
-            [*columns[:6], Col("reason", "推荐理由")],
+            [*columns[:8], Col("reason", "推荐理由")],
             title="推荐课程",
         )
     out.table(market.items, columns, total=market.total, title=f"{market.period} 期课程超市")
-    out.hint("选课：jjadmin me enroll 课程编号 …")
+    if market.selection_open:
+        out.hint("选课：jjadmin me enroll 课程编号 …")
+    else:
+        out.hint(f"{market.period} 期的选课时间已结束，不能再自主选课")
 
 
 @app.command("enroll", epilog="示例: jjadmin me enroll C2601001 C2601002")
@@ -183,6 +194,10 @@ def me_enroll(
 
     out = output(ctx, as_json=as_json)
     report = enrollments.enroll_self(service_context(ctx), course_codes=courses, period=period)
+    if report.ok and report.created == 0 and report.skipped and not as_json:
+        # nothing new: every course asked for is already on the teacher's list
+        out.line(f"已选：{'、'.join(courses)} 已在你的课单中（jjadmin me courses --mine）")
+        return
     render_enroll_report(out, report, title="选课")
 
 

@@ -69,13 +69,13 @@ def period_create(
     out.record(view, SHOW_FIELDS, title=f"已创建期数 {view.period}")
 
 
-@app.command("list")
+@app.command("list", epilog="示例：jjadmin period list")
 def period_list(
     ctx: typer.Context, limit: LimitOpt = 1000, offset: OffsetOpt = 0, as_json: JsonOpt = False
 ) -> None:
     """列出期数及其当前状态（未开始选课 / 选课中 / 选课已结束 / 缴费已截止）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import periods
+    from jjadmin.services import period_views as periods
 
     rows, total = periods.list_periods(service_context(ctx), limit=limit, offset=offset)
     out.table(rows, LIST_COLUMNS, total=total, title="期数")
@@ -85,7 +85,7 @@ def period_list(
 def period_show(ctx: typer.Context, code: CodeArg, as_json: JsonOpt = False) -> None:
     """显示一个期数：时间安排、当前状态、课程数与选课人次。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import periods
+    from jjadmin.services import period_views as periods
 
     view = periods.show_period(service_context(ctx), code=code)
     out.record(view, SHOW_FIELDS, title=f"{view.period} 期")

@@ -23,6 +23,7 @@ from jjadmin.commands._options import (
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col
+from jjadmin.exporters.files import claim_output
 
 app = typer.Typer(help="学校管理", no_args_is_help=True)
 
@@ -52,7 +53,7 @@ SHOW_FIELDS = [
 ]
 
 
-@app.command("import")
+@app.command("import", epilog="示例：jjadmin school import 学校.xlsx --dry-run")
 def school_import(
     ctx: typer.Context,
     file: FileArg,
@@ -79,7 +80,7 @@ def school_import(
     )
 
 
-@app.command("list")
+@app.command("list", epilog="示例：jjadmin school list --district 440104")
 def school_list(
     ctx: typer.Context,
     district: DistrictOpt = None,
@@ -89,15 +90,15 @@ def school_list(
 ) -> None:
     """列出管辖范围内的学校。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import schools
+    from jjadmin.services import school_views
 
-    rows, total = schools.list_schools(
+    rows, total = school_views.list_schools(
         service_context(ctx), district=district, limit=limit, offset=offset
     )
     out.table(rows, LIST_COLUMNS, total=total, title="学校列表")
 
 
-@app.command("show")
+@app.command("show", epilog="示例：jjadmin school show 4401040001")
 def school_show(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="学校代码")],
@@ -105,12 +106,12 @@ def school_show(
 ) -> None:
     """显示一所学校的信息。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import schools
+    from jjadmin.services import school_views
 
-    out.record(schools.show_school(service_context(ctx), code), SHOW_FIELDS, title="学校信息")
+    out.record(school_views.show_school(service_context(ctx), code), SHOW_FIELDS, title="学校信息")
 
 
-@app.command("set")
+@app.command("set", epilog="示例：jjadmin school set 4401040001 --head-mobile 13800000003")
 def school_set(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="学校代码")],
@@ -141,10 +142,13 @@ def school_set(
     out.record(view, SHOW_FIELDS, title="已修改学校信息")
 
 
-@app.command("template")
-def school_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+@app.command("template", epilog="示例：jjadmin school template 学校模板.xlsx（或 .csv）")
+def school_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白学校导入模板（含下拉选项与说明页）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.templates import write_template
     from jjadmin.importers.school import SCHOOL_COLUMNS
 
@@ -167,16 +171,18 @@ def school_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) 
     out.result(f"已生成模板 {file}", file=str(file))
 
 
-@app.command("export")
+@app.command("export", epilog="示例：jjadmin school export 学校.xlsx --district 440104")
 def school_export(
     ctx: typer.Context,
     file: OutArg,
     district: DistrictOpt = None,
     fmt: FormatOpt = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """导出管辖范围内的学校（xlsx 或 csv）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.tabular import ExportColumn, write_table
     from jjadmin.services import schools
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import values_option
 from jjadmin.commands._options import JsonOpt, LimitOpt, OffsetOpt, SchoolOpt
 from jjadmin.commands._output import Col, Output
 
@@ -140,7 +141,9 @@ def special_training_list(
     ctx: typer.Context,
     state: Annotated[
         str | None,
-        typer.Option("--state", help="状态：待学校审核|待区审核|待机构审核|已通过|未通过"),
+        values_option(
+            "--state", ("待学校审核", "待区审核", "待机构审核", "已通过", "未通过"), help="状态"
+        ),
     ] = None,
     course: Annotated[str | None, typer.Option("--course", help="课程编号")] = None,
     period: Annotated[str | None, typer.Option("--period", help="期数")] = None,

@@ -10,6 +10,7 @@ import typer
 
 from jjadmin.commands import _prompt
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option, values_option
 from jjadmin.commands._imports import run_import_command
 from jjadmin.commands._options import (
     DistrictOpt,
@@ -19,11 +20,13 @@ from jjadmin.commands._options import (
     LimitOpt,
     OffsetOpt,
     OverwriteOpt,
+    OwnSchoolOpt,
     SchoolOpt,
     SheetOpt,
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col, Output
+from jjadmin.rules import labels
 
 app = typer.Typer(help="特殊用户", no_args_is_help=True)
 form_app = typer.Typer(help="取消特殊用户申请表（附表1 个人 / 附表2 单位）", no_args_is_help=True)
@@ -88,10 +91,10 @@ def special_user_list(
     district: DistrictOpt = None,
     period: Annotated[str | None, typer.Option("--period", help="期数")] = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="open（特殊用户）| cleared（已取消）；默认全部")
+        str | None, choice_option("--state", labels.SPECIAL_USER_STATE, help="状态（默认全部）")
     ] = None,
     level: Annotated[
-        str | None, typer.Option("--level", help="培训级别：全员培训 | 区级培训")
+        str | None, values_option("--level", ("全员培训", "区级培训"), help="培训级别")
     ] = None,
     limit: LimitOpt = 100,
     offset: OffsetOpt = 0,
@@ -279,8 +282,8 @@ def special_user_form_individual(
 )
 def special_user_form_collective(
     ctx: typer.Context,
-    school: Annotated[str, typer.Option("--school", help="学校代码")],
     out_file: OutOpt,
+    school: OwnSchoolOpt = "",
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option, values_option
 from jjadmin.commands._options import (
     DistrictOpt,
     DryRunOpt,
@@ -20,12 +21,16 @@ from jjadmin.commands._options import (
     OffsetOpt,
     OutArg,
     OverwriteOpt,
+    OwnSchoolOpt,
     SchoolOpt,
     SheetOpt,
     ShowIdOpt,
     SkipInvalidOpt,
+    YesOpt,
 )
 from jjadmin.commands._output import Col, Output, human
+from jjadmin.exporters.files import claim_output
+from jjadmin.rules import labels
 
 if TYPE_CHECKING:
     from jjadmin.importers.common import ImportOutcome
@@ -40,10 +45,11 @@ admin_app = typer.Typer(
 app.add_typer(admin_app, name="admin")
 
 LearnerArg = Annotated[str, typer.Argument(help="继续教育学号（14 位）")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help="在岗状态：在职|离职|退休")]
+StatusOpt = Annotated[
+    str | None, values_option("--status", ("在职", "离职", "退休"), help="在岗状态")
+]
 ReviewStateOpt = Annotated[
-    str | None,
-    typer.Option("--review-state", help="审核状态：normal|reopened|submitted|rejected"),
+    str | None, choice_option("--review-state", labels.REVIEW_STATE, help="审核状态")
 ]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="职称")]
 StageOpt = Annotated[str | None, typer.Option("--stage", help="任教学段")]
@@ -180,9 +186,9 @@ def teacher_add(
     name: Annotated[str, typer.Option("--name", help="姓名")],
     id_number: Annotated[str, typer.Option("--id-number", help="18 位身份证号（末位 X 大写）")],
     mobile: Annotated[str, typer.Option("--mobile", help="手机号")],
-    school: Annotated[str, typer.Option("--school", help="学校代码")],
     stage: Annotated[str, typer.Option("--stage", help="任教学段")],
     subject: Annotated[str, typer.Option("--subject", help="任教学科")],
+    school: OwnSchoolOpt = "",
     title: TitleOpt = None,
     status: StatusOpt = None,
     gender: Annotated[str | None, typer.Option("--gender", help="性别（须与身份证号一致）")] = None,
@@ -253,11 +259,26 @@ def teacher_import(
     errors_to: ErrorsToOpt = None,
     overwrite: OverwriteOpt = False,
     sheet: SheetOpt = None,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """从教师表导入教师：新教师生成学号；全部校验通过才写入（默认）。"""
+    """从教师表导入教师：新教师生成学号；全部校验通过才写入（默认）。
+
+    --sync 会把表中没有的本校在职教师归档为离职：没有终端时须加 --yes。
+    """
     if max_changes is not None and not sync:
         raise typer.BadParameter("--max-changes 只能与 --sync 一起使用", param_hint="--max-changes")
+    if sync and not dry_run:
+        from jjadmin.commands._prompt import confirm
+
+        confirm(
+            "按表同步并归档表中没有的教师？",
+            yes=yes,
+            summary=[
+                f"--sync：{file.name} 中没有的本校在职教师将归档为离职"
+                f"（每校最多 {max_changes or '10%'}；可先加 --dry-run 查看人数）"
+            ],
+        )
     from jjadmin.commands._imports import run_import_command
     from jjadmin.importers.teacher import TEACHER_IMPORT
 
@@ -283,10 +304,13 @@ def teacher_import(
     )
 
 
-@app.command("template")
-def teacher_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+@app.command("template", epilog="示例：jjadmin teacher template 教师模板.xlsx（或 .csv）")
+def teacher_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白教师导入模板（文本格式的号码列、下拉选项、说明页）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from dataclasses import replace
 
     from jjadmin.commands._imports import template_columns
@@ -367,7 +391,7 @@ def teacher_list(
     out.table(rows, LIST_COLUMNS, total=total, title="教师列表")
 
 
-@app.command("show")
+@app.command("show", epilog="示例：jjadmin teacher show 44012600000001")
 def teacher_show(
     ctx: typer.Context, learner_no: LearnerArg, show_id: ShowIdOpt = False, as_json: JsonOpt = False
 ) -> None:
@@ -441,7 +465,7 @@ def teacher_archive(
     )
 
 
-@app.command("reopen")
+@app.command("reopen", epilog="示例：jjadmin teacher reopen 44012600000001")
 def teacher_reopen(ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False) -> None:
     """重新更新：退回教师信息，让教师在个人平台修改后重新提交审核。"""
     out = output(ctx, as_json=as_json)
@@ -523,7 +547,7 @@ def teacher_review(
     )
 
 
-@principal_app.command("grant")
+@principal_app.command("grant", epilog="示例：jjadmin teacher principal grant 44012600000001")
 def teacher_principal_grant(
     ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
 ) -> None:
@@ -537,7 +561,7 @@ def teacher_principal_grant(
     )
 
 
-@principal_app.command("revoke")
+@principal_app.command("revoke", epilog="示例：jjadmin teacher principal revoke 44012600000001")
 def teacher_principal_revoke(
     ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
 ) -> None:
@@ -586,7 +610,7 @@ def teacher_admin_revoke(
     )
 
 
-@app.command("unlock")
+@app.command("unlock", epilog="示例：jjadmin teacher unlock 44012600000001")
 def teacher_unlock(ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False) -> None:
     """解锁教师账号（连续 10 次密码错误会锁定；用户名为学号，初始密码为身份证号后 6 位）。"""
     out = output(ctx, as_json=as_json)
@@ -618,10 +642,12 @@ def teacher_export(
     special: SpecialOpt = False,
     locked: LockedOpt = False,
     fmt: FormatOpt = None,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """导出教师信息（含身份证号、手机号，须先短信验证：jjadmin verify send / check）。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.tabular import ExportColumn
     from jjadmin.exporters.xlsx_stream import write_rows
     from jjadmin.services import teachers

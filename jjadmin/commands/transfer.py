@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from jjadmin.commands._context import output, service_context
+from jjadmin.commands._filters import choice_option
 from jjadmin.commands._imports import run_import_command, template_columns
 from jjadmin.commands._options import (
     DryRunOpt,
@@ -18,20 +18,18 @@ from jjadmin.commands._options import (
     OffsetOpt,
     OutArg,
     OverwriteOpt,
+    OwnSchoolToOpt,
     SheetOpt,
     SkipInvalidOpt,
 )
 from jjadmin.commands._output import Col
-from jjadmin.services.transfers import LEVEL_NAMES, STATE_NAMES
+from jjadmin.exporters.files import claim_output
+from jjadmin.rules import labels
+from jjadmin.services.transfer_listing import LEVEL_NAMES
+
+STATE_NAMES = labels.TRANSFER_STATE
 
 app = typer.Typer(help="教师调动", no_args_is_help=True)
-
-
-class StateChoice(StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-    cancelled = "cancelled"
 
 
 def _state(value: Any) -> str:
@@ -79,7 +77,7 @@ IdArg = Annotated[int, typer.Argument(help="调动申请编号")]
 def transfer_request(
     ctx: typer.Context,
     learner_no: Annotated[str, typer.Argument(help="教师的继续教育学号")],
-    to: Annotated[str, typer.Option("--to", help="调入学校代码（本单位管辖的学校）")],
+    to: OwnSchoolToOpt = "",
     note: Annotated[str | None, typer.Option("--note", help="备注")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -147,9 +145,12 @@ def transfer_import(
 
 
 @app.command("template", epilog="示例: jjadmin transfer template 调动模板.xlsx")
-def transfer_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False) -> None:
+def transfer_template(
+    ctx: typer.Context, file: OutArg, overwrite: OverwriteOpt = False, as_json: JsonOpt = False
+) -> None:
     """生成空白调动申请导入模板。"""
     out = output(ctx, as_json=as_json)
+    claim_output(file, overwrite=overwrite)  # never over an existing file unless asked
     from jjadmin.exporters.templates import write_template
     from jjadmin.importers.transfer import TRANSFER_COLUMNS
 
@@ -171,8 +172,7 @@ def transfer_template(ctx: typer.Context, file: OutArg, as_json: JsonOpt = False
 def transfer_list(
     ctx: typer.Context,
     state: Annotated[
-        StateChoice | None,
-        typer.Option("--state", help="状态：pending|approved|rejected|cancelled"),
+        str | None, choice_option("--state", labels.TRANSFER_STATE, help="状态")
     ] = None,
     limit: LimitOpt = 100,
     offset: OffsetOpt = 0,
@@ -180,11 +180,11 @@ def transfer_list(
 ) -> None:
     """列出调入或调出管辖范围内学校的调动申请（最新在前）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import transfers
+    from jjadmin.services import transfer_listing
 
-    rows, total = transfers.list_transfers(
+    rows, total = transfer_listing.list_transfers(
         service_context(ctx),
-        state=state.value if state is not None else None,
+        state=state,
         limit=limit,
         offset=offset,
     )

@@ -12,7 +12,7 @@ from jjadmin.commands._options import JsonOpt
 app = typer.Typer(help="短信验证（导出或查看敏感数据前，30 分钟有效）", no_args_is_help=True)
 
 
-@app.command("send")
+@app.command("send", epilog="示例：jjadmin verify send")
 def verify_send(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """向绑定手机发送 6 位验证码（10 分钟内有效）。"""
     out = output(ctx, as_json=as_json)
@@ -26,7 +26,7 @@ def verify_send(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     )
 
 
-@app.command("check")
+@app.command("check", epilog="示例：jjadmin verify check 123456")
 def verify_check(
     ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="短信验证码")],

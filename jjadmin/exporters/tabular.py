@@ -103,7 +103,15 @@ def _csv_value(value: object, column: ExportColumn) -> str:
     if isinstance(value, float) and not value.is_integer():
         return repr(value)
     text = as_text(value) or ""
+    if column.text and len(text) >= LONG_DIGITS and text.isdigit():
+        # Excel reads a bare 18-digit ID as a number and keeps 15 digits (…000): a leading
+        # tab makes it text; importers strip it (a digits-only cell can be no formula)
+        return "\t" + text
     return str(safe_cell(text))
+
+
+# a text column holding this many digits or more is written so Excel keeps it as text
+LONG_DIGITS = 12
 
 
 def _write_csv(path: Path, columns: Sequence[ExportColumn], rows: Iterable[Row]) -> int:

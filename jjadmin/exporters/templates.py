@@ -56,9 +56,12 @@ def write_template(
     Raises:
         InputRejected: the file cannot be written.
     """
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        _write_csv_template(path, columns)
+        return
     from openpyxl import Workbook
 
-    path = Path(path)
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -70,6 +73,18 @@ def write_template(
     workbook.active = 0
     try:
         workbook.save(path)
+    except OSError as exc:
+        raise InputRejected(f"无法写入文件 {path}：{exc.strerror or exc}") from exc
+
+
+def _write_csv_template(path: Path, columns: Sequence[TemplateColumn]) -> None:
+    """`template x.csv`: the header row alone, UTF-8 with BOM (Excel opens it as Chinese);
+    a CSV has no drop-downs or notes — the .xlsx template has them."""
+    import csv
+
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerow([safe_cell(c.header) for c in columns])
     except OSError as exc:
         raise InputRejected(f"无法写入文件 {path}：{exc.strerror or exc}") from exc
 

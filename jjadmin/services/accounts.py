@@ -23,6 +23,7 @@ from jjadmin.models import Account, AuthToken, District, School, Teacher
 from jjadmin.rules.enums import districts
 from jjadmin.rules.ids import mask_mobile, normalize_mobile
 from jjadmin.services import audit
+from jjadmin.services.account_listing import AccountView as AccountView
 from jjadmin.services.auth import hash_password, token_digest
 from jjadmin.services.context import BOOTSTRAP, ROLE_NAMES, Actor, ServiceContext
 from jjadmin.services.dbroles.hook import set_role_password
@@ -32,20 +33,6 @@ from jjadmin.services.scope import OUT_OF_SCOPE, get_school, unit_clause
 
 OPERATOR_ROLES = ("city", "district", "institution", "school", "system")
 MIN_PASSWORD = 8
-
-
-@dataclass(frozen=True)
-class AccountView:
-    username: str
-    role: str
-    name: str
-    mobile: str | None
-    district_code: str | None
-    school_code: str | None
-    institution: str | None
-    disabled: bool
-    locked: bool
-    created_at: datetime
 
 
 def check_password_strength(password: str) -> None:

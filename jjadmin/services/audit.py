@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +12,7 @@ from sqlmodel import col
 
 from jjadmin.models import AuditLog
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.history_views import AuditView as AuditView
 from jjadmin.services.scope import unit_clause
 
 
@@ -54,19 +54,6 @@ def record(
             batch_id=batch_id,
         )
     )
-
-
-@dataclass(frozen=True)
-class AuditView:
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    target_type: str
-    target: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    batch_id: int | None
 
 
 def list_audit(

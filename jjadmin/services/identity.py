@@ -35,8 +35,8 @@ class WhoAmI:
     district_code: str | None
     school_code: str | None
     institution: str | None
-    principal: bool
-    school_admin: bool  # a teacher authorised as the school's admin (授权)
+    is_principal: bool
+    is_school_admin: bool  # a teacher authorised as the school's admin (授权)
     verified_until: datetime | None
     must_change_password: bool
 

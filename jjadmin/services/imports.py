@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,6 +16,7 @@ from jjadmin.errors import Conflict, NotFound, PermissionDenied
 from jjadmin.models import BatchChange, ImportBatch, metadata
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.history_views import BatchView as BatchView
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.results import ImportOptions as ImportOptions
 from jjadmin.services.scope import unit_clause
@@ -130,15 +130,22 @@ def run_import(
     report.issues.extend(_row_issues(rows))
     if any(i.category == "schema" for i in pre_issues):
         return report
+    if not rows and not report.issues:
+        # an empty sheet imports nothing: say so (exit 1) rather than "done"
+        report.add(
+            RowIssue(1, None, None, "表格没有数据行（只有表头或为空）", "empty-file", "schema")
+        )
+        return report
     with ctx.transaction() as session:
         if not try_unit_lock(session, f"import:{unit}"):
             raise Conflict("本单位正在进行另一项导入，请稍后再试")
         validate(session, actor, rows, report)
         bad = report.rejected_rows
         good = _without_rows(rows, bad)
-        if bad and not options.skip_invalid:
+        if bad and not options.skip_invalid and not options.dry_run:
             session.rollback()
             return report
+        # a dry run goes on with the good rows (rolled back below): it says what would be added
         batch = ImportBatch(
             kind=kind,
             unit=unit,
@@ -153,7 +160,7 @@ def run_import(
         writer = BatchWriter(session, batch)
         apply(session, actor, good, report, writer)
         writer.flush()
-        report.skipped += len(rows) - len(good)
+        # `skipped` is what was left as it was; rejected rows count only as errors (SPEC §2)
         batch.total, batch.created, batch.updated = report.total, report.created, report.updated
         batch.skipped, batch.rejected = report.skipped, len(bad)
         report.batch_id = batch.id
@@ -181,24 +188,6 @@ def run_import(
             session.rollback()
             report.batch_id = None
     return report
-
-
-@dataclass(frozen=True)
-class BatchView:
-    id: int
-    kind: str
-    unit: str
-    actor: str
-    file_name: str
-    sha256: str
-    total: int
-    created: int
-    updated: int
-    skipped: int
-    rejected: int
-    state: str
-    started_at: datetime
-    undone_at: datetime | None
 
 
 def _view(b: ImportBatch) -> BatchView:

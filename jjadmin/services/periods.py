@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select
@@ -19,6 +18,7 @@ from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.courses.visibility import visible_course_clause
 from jjadmin.services.period_lookup import current_period_code as current_period_code
 from jjadmin.services.period_lookup import get_period as get_period
+from jjadmin.services.period_views import PeriodView as PeriodView
 
 __all__ = [
     "PeriodView",
@@ -30,19 +30,6 @@ __all__ = [
 ]
 
 ANY_ROLE = ("city", "district", "institution", "school", "teacher", "system")
-
-
-@dataclass(frozen=True)
-class PeriodView:
-    period: str
-    select_from: datetime
-    select_to: datetime
-    pay_by: datetime
-    state: str
-    state_label: str
-    courses: int
-    enrollments: int
-    last_closed_at: datetime | None
 
 
 def _view(p: Period, now: datetime, courses: int = 0, enrollments: int = 0) -> PeriodView:

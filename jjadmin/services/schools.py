@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -19,7 +18,10 @@ from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
-from jjadmin.services.scope import get_school, school_clause
+from jjadmin.services.school_views import SchoolView as SchoolView
+from jjadmin.services.school_views import list_schools as list_schools
+from jjadmin.services.school_views import show_school as show_school
+from jjadmin.services.scope import get_school
 
 # spreadsheet header → School attribute (SPEC §5 学校 template)
 SCHOOL_FIELDS: dict[str, str] = {
@@ -58,23 +60,6 @@ SETTABLE = {
 }
 # what an import may change on an existing school
 IMPORT_UPDATABLE = (*SETTABLE, "district_code")
-
-
-@dataclass(frozen=True)
-class SchoolView:
-    school_code: str
-    name: str
-    district_code: str
-    district_name: str
-    school_type: str
-    seal_name: str
-    town: str
-    nature: str
-    head_name: str
-    head_mobile: str
-    teachers: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def _view(s: School, district_name: str, teachers: int = 0) -> SchoolView:
@@ -230,54 +215,6 @@ def import_schools(
     )
     # run_import counts invalid rows as skipped; unchanged rows were counted in apply
     return report
-
-
-def list_schools(
-    ctx: ServiceContext, *, district: str | None = None, limit: int = 1000, offset: int = 0
-) -> tuple[list[SchoolView], int]:
-    """Schools in the actor's scope, optionally one district."""
-    actor = ctx.require("city", "district", "school", "institution", "system", action="查看学校")
-    from jjadmin.models import Teacher
-
-    stmt = select(School, col(District.name)).join(
-        District, col(District.code) == col(School.district_code)
-    )
-    if actor.role != "institution":
-        stmt = stmt.where(school_clause(actor))
-    if district:
-        stmt = stmt.where(col(School.district_code) == district)
-    with ctx.reading() as session:
-        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        page = session.execute(stmt.order_by(col(School.code)).limit(limit).offset(offset)).all()
-        ids = [s.id for s, _ in page]
-        counts: dict[int, int] = {}
-        if ids:
-            counts = dict(
-                session.execute(
-                    select(col(Teacher.school_id), func.count())
-                    .where(col(Teacher.school_id).in_(ids), col(Teacher.status) == "在职")
-                    .group_by(col(Teacher.school_id))
-                ).all()
-            )
-        return [_view(s, dn, counts.get(s.id or 0, 0)) for s, dn in page], int(total)
-
-
-def show_school(ctx: ServiceContext, code: str) -> SchoolView:
-    """Raises NotFound (4) or PermissionDenied (3)."""
-    actor = ctx.require("city", "district", "school", "system", action="查看学校")
-    from jjadmin.models import Teacher
-
-    with ctx.reading() as session:
-        s = get_school(session, actor, code.strip())
-        dn = session.execute(
-            select(col(District.name)).where(col(District.code) == s.district_code)
-        ).scalar_one()
-        n = session.execute(
-            select(func.count()).where(
-                col(Teacher.school_id) == s.id, col(Teacher.status) == "在职"
-            )
-        ).scalar_one()
-        return _view(s, dn, int(n))
 
 
 def set_school(ctx: ServiceContext, code: str, **changes: Any) -> SchoolView:

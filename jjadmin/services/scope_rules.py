@@ -495,3 +495,50 @@ NOT_LINKS: dict[str, tuple[str, ...]] = {
     "special_training_application": ("teacher_id", "enrollment_id"),
     "transfer": ("teacher_id",),  # both schools' (from_school_id, to_school_id)
 }
+
+
+def unit_scope_sql(actor: Actor, table: str, alias: str) -> tuple[str, dict[str, Any]]:
+    """`services/scope.unit_clause` as SQL text for the DB-API path: a WHERE condition on
+    `table` aliased `alias` keeping the rows that belong to the actor's unit through the
+    table's links (TABLES). Primary keys are `id` (every unit table's).
+    tests/services/test_scope_agreement.py holds it equal to the SQLAlchemy clause."""
+    scope = scope_of(actor)
+    if scope.all:
+        return "1 = 1", {}
+    limit = scope.school or scope.course
+    value = None if limit is None else limit_value(actor, limit)
+    if limit is None or value is None or value == "":
+        return "1 = 0", {}
+    aliases = iter(f"{alias}_u{i}" for i in range(1, 100))
+    return _owned_sql(table, alias, limit, frozenset(), aliases), {"unit_value": value}
+
+
+def _owned_sql(table: str, alias: str, limit: Limit, seen: frozenset[str], aliases: Any) -> str:
+    terms: list[str] = []
+    if table == limit.table:
+        terms.append(f"{alias}.{limit.column} = :unit_value")
+    rule = TABLES.get(table)
+    for link in rule.links if rule is not None and table not in seen else ():
+        column = f"{alias}.{link.column}"
+        if link.value is not None:
+            if link.value == limit.attribute:
+                terms.append(f"{column} = :unit_value")
+            continue
+        assert link.to is not None
+        parent = next(aliases)
+        if link.to == limit.table:
+            roots = link.via or (limit.column,)
+            if roots == ("id",):
+                terms.append(f"{column} = :unit_value")
+            else:
+                match = " OR ".join(f"{parent}.{c} = :unit_value" for c in roots)
+                terms.append(
+                    f"{column} IN (SELECT {parent}.id FROM {link.to} {parent} WHERE {match})"
+                )
+            continue
+        parent_rule = TABLES.get(link.to)
+        if parent_rule is None or parent_rule.kind != UNIT:
+            continue
+        inner = _owned_sql(link.to, parent, limit, seen | {table}, aliases)
+        terms.append(f"{column} IN (SELECT {parent}.id FROM {link.to} {parent} WHERE {inner})")
+    return "(" + " OR ".join(terms) + ")" if terms else "1 = 0"

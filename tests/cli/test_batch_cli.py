@@ -79,9 +79,12 @@ def test_undo_of_an_update_batch_restores_the_old_values(cli: Cli, tmp_path: Pat
     assert cli.json("school", "import", str(tmp_path / "b.csv"))["updated"] == 1
 
 
-def test_undo_never_prompts_without_a_terminal_and_runs_as_asked(cli: Cli, tmp_path: Path) -> None:
+def test_undo_never_prompts_without_a_terminal_and_needs_yes(cli: Cli, tmp_path: Path) -> None:
     batch_id = _import(cli, write_csv(tmp_path / "a.csv", [school_row("4401040001")]))
-    result = cli.run("batch", "undo", str(batch_id))
+    refused = cli.run("batch", "undo", str(batch_id), code=2)
+    assert "--yes" in refused.stderr
+    assert cli.json("school", "list")["total"] == 1  # nothing went
+    result = cli.run("batch", "undo", str(batch_id), "--yes")
     assert "已撤销" in result.stdout
     assert cli.json("school", "list")["total"] == 0
 

@@ -275,3 +275,25 @@ def test_the_payment_template_has_the_sheets_columns(cli: Cli, tmp_path: Path) -
     header = next(load_workbook(out).worksheets[0].iter_rows(values_only=True))
     assert [h.rstrip("*") for h in header if h] == ["账单号", "金额", "缴费日期", "票据号"]
     cli.run("bill", "template", str(out), code=5)
+
+
+def test_bill_list_on_the_raw_path_agrees_with_the_orm_for_every_role(
+    cli: Cli, city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: `bill list` reads through the DB-API with the same scope."""
+    from jjadmin.services import bill_listing
+    from jjadmin.services.billing import bills
+
+    generated(cli)
+    cli.add_account("yx", "district", "--district", "440104", mobile="13900139004")
+    for user in ("admin", "sa1", "tv", "yx"):
+        at(cli, AFTER_SELECTION, user)
+        for extra in ((), ("--state", "未缴费"), ("--school", "4401040001"), ("--unit", TV)):
+            raw = cli.run("bill", "list", "--period", "2601", "--json", *extra, code=None)
+            with monkeypatch.context() as m:
+                m.setattr(bill_listing, "list_bills", bills.list_bills)
+                orm = cli.run("bill", "list", "--period", "2601", "--json", *extra, code=None)
+            assert (raw.exit_code, raw.stdout) == (orm.exit_code, orm.stdout), (user, extra)
+    at(cli, AFTER_SELECTION, "tv")
+    mine = cli.json("bill", "list", "--period", "2601")["items"]
+    assert mine and {i["charging_unit"] for i in mine} == {TV}

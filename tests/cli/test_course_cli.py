@@ -185,9 +185,11 @@ def test_list_pages_and_renders_a_chinese_table(city: Cli, xlsx: XlsxFactory) ->
 def test_list_errors_exit_with_their_codes(city: Cli) -> None:
     assert "期数不存在：2602" in city.run("course", "list", "--period", "2602", code=4).stderr
     assert "YYNN" in city.run("course", "list", "--period", "26", code=1).stderr
-    bad = city.run("course", "list", "--period", "2601", "--level", "省级", code=1)
+    # a value no list knows is a usage error naming the allowed ones (issue 13)
+    bad = city.run("course", "list", "--period", "2601", "--level", "省级", code=2)
     assert "培训级别" in bad.stderr
-    city.run("course", "list", code=2)
+    # no --period: the current period (2601 here), as everywhere (issue 13)
+    assert city.json("course", "list") == city.json("course", "list", "--period", "2601")
 
 
 def test_show_errors_exit_with_their_codes(city: Cli, xlsx: XlsxFactory) -> None:
@@ -354,3 +356,52 @@ def test_declaring_with_no_period_at_all_exits_1_with_a_hint(cli: Cli) -> None:
         code=1,
     )
     assert "当前没有进行中的期数" in result.stderr and "--period" in result.stderr
+
+
+def test_course_list_and_show_on_the_raw_path_agree_with_the_orm_for_every_role(
+    city: Cli, xlsx: XlsxFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: course list/show read through the DB-API; the visibility rule is the same."""
+    from jjadmin.services import course_listing
+    from jjadmin.services.courses import queries
+
+    catalogue(city, xlsx)
+    city.add_account("s1", "school", "--school", "4401040001", mobile="13900139002")
+    city.add_account("s3", "school", "--school", "4401050001", mobile="13900139004")
+    city.add_account("qu104", "district", "--district", "440104", mobile="13900139003")
+    city.add_account("qu105", "district", "--district", "440105", mobile="13900139005")
+    codes = ["QY001", "QJ104", "QJ105", "XB001", "TS001"]
+    seen: dict[str, list[str]] = {}
+    for user in ("admin", "s1", "s3", "qu104", "qu105"):
+        city.login(user)
+        raw = city.json("course", "list", "--period", "2601")
+        shows = [city.run("course", "show", c, "--period", "2601", code=None) for c in codes]
+        with monkeypatch.context() as m:
+            m.setattr(course_listing, "list_courses", queries.list_courses)
+            m.setattr(course_listing, "show_course", queries.show_course)
+            assert city.json("course", "list", "--period", "2601") == raw, user
+            for c, shown in zip(codes, shows, strict=True):
+                orm = city.run("course", "show", c, "--period", "2601", code=None)
+                assert (orm.exit_code, orm.stdout) == (shown.exit_code, shown.stdout), (user, c)
+        seen[user] = [i["course_code"] for i in raw["items"]]
+        for f in (
+            ("--level", "区级培训"),
+            ("--subject", "语文"),
+            ("--code", "QY"),
+            ("--status", "下线"),
+            ("--school", "4401040001"),
+        ):
+            filtered = city.json("course", "list", "--period", "2601", *f)
+            with monkeypatch.context() as m:
+                m.setattr(course_listing, "list_courses", queries.list_courses)
+                assert city.json("course", "list", "--period", "2601", *f) == filtered, (user, f)
+        raw_periods = city.json("period", "list"), city.json("period", "show", "2601")
+        with monkeypatch.context() as m:
+            from jjadmin.services import period_views, periods
+
+            m.setattr(period_views, "list_periods", periods.list_periods)
+            m.setattr(period_views, "show_period", periods.show_period)
+            orm_periods = city.json("period", "list"), city.json("period", "show", "2601")
+            assert orm_periods == raw_periods, user
+        assert raw_periods[1]["courses"] == len(seen[user]), user
+    assert "QJ105" not in seen["s1"] and "XB001" in seen["s1"] and "XB001" not in seen["s3"]

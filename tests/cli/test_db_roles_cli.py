@@ -397,7 +397,7 @@ def test_a_school_and_its_district_do_their_days_work_each_through_its_own_role(
     )  # fmt: skip
     roster = school("teacher", "import", str(_teacher_sheet(bare.tmp, "4401040001", 2)))
     assert isinstance(roster, dict)
-    undone = school("batch", "undo", str(roster["batch_id"]))
+    undone = school("batch", "undo", str(roster["batch_id"]), "--yes")
     assert isinstance(undone, dict) and undone["deleted"] == 2
     batches = school("batch", "list")
     assert isinstance(batches, dict) and batches["total"] == 2

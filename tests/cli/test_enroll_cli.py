@@ -512,3 +512,16 @@ def test_校本培训_the_school_enrolls_its_teachers_after_the_window(cli: Cli,
         code=5,
     )
     assert "2026-12-31" in late.stderr
+
+
+def test_a_school_pre_checks_its_sheet_outside_the_window(
+    cli: Cli, data: Data, xlsx: Callable[..., Path]
+) -> None:
+    """Issue 13: --dry-run judges the rows whenever; the import itself waits for the window."""
+    cli.set_now(AFTER_WINDOW)
+    as_school(cli)
+    path = xlsx("选课.xlsx", ["学号", "课程编号"], [[data.learners[0], "C001"], ["1", "C001"]])
+    dry = cli.run("enroll", "import", str(path), "--period", "2601", "--dry-run", code=1)
+    assert "可新增 1" in dry.stdout and "只做校验" in dry.stderr
+    refused = cli.run("enroll", "import", str(path), "--period", "2601", code=5)
+    assert "不在选课时间内" in refused.stderr

@@ -158,7 +158,7 @@ def test_main_runs_the_exit_handlers_and_flushes_their_output(
 def test_main_exits_2_on_a_usage_error_in_a_child_process() -> None:
     done = python(MAIN_WITH_EXIT_HANDLER, "teacher", "show")
     assert done.returncode == 2
-    assert "Missing argument" in done.stderr
+    assert "缺少参数：继续教育学号" in done.stderr
     assert done.stdout == "exit handler ran\n"
 
 

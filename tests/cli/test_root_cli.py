@@ -18,7 +18,7 @@ def _boom(*_args: object, **_kwargs: object) -> None:
 def test_an_internal_error_prints_one_line_and_the_log_file(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jjadmin.services import schools
+    from jjadmin.services import school_views as schools
 
     monkeypatch.setattr(schools, "list_schools", _boom)
     result = cli.run("school", "list", code=10)
@@ -36,7 +36,7 @@ def test_an_internal_error_prints_one_line_and_the_log_file(
 def test_an_internal_error_in_json_mode_is_one_json_document(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jjadmin.services import schools
+    from jjadmin.services import school_views as schools
 
     monkeypatch.setattr(schools, "list_schools", _boom)
     doc = cli.json("school", "list", code=10)
@@ -46,7 +46,7 @@ def test_an_internal_error_in_json_mode_is_one_json_document(
 
 
 def test_debug_lets_the_traceback_through(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    from jjadmin.services import schools
+    from jjadmin.services import school_views as schools
 
     monkeypatch.setattr(schools, "list_schools", _boom)
     result = cli.run("--debug", "school", "list", code=None)

@@ -184,7 +184,8 @@ def test_dry_run_writes_nothing_and_exits_by_validity(cli: Cli, tmp_path: Path) 
     doc = _import_json(cli, good, "--dry-run")
     assert (doc["ok"], doc["created"], doc["dry_run"]) == (True, 2, True)
     doc = _import_json(cli, bad, "--dry-run", code=1)
-    assert (doc["ok"], doc["created"], [e["row"] for e in doc["errors"]]) == (False, 0, [3])
+    # a dry run says what the good rows would add (issue 13: not 新增 0)
+    assert (doc["ok"], doc["created"], [e["row"] for e in doc["errors"]]) == (False, 1, [3])
     assert "校验未通过" in cli.run("school", "import", str(bad), "--dry-run", code=1).stderr
     _nothing_written(cli)
     assert cli.json("audit", "list", "--action", "school")["total"] == 0
@@ -205,7 +206,8 @@ def test_all_or_nothing_by_default_and_skip_invalid_writes_the_valid_rows(
     assert "未写入任何数据" in result.stderr
     _nothing_written(cli)
     doc = _import_json(cli, path, "--skip-invalid", code=1)
-    assert (doc["created"], doc["skipped"], len(doc["errors"])) == (2, 1, 1)
+    # a rejected row counts only as an error, never as skipped (SPEC §2)
+    assert (doc["created"], doc["skipped"], len(doc["errors"])) == (2, 0, 1)
     assert [s["school_code"] for s in cli.json("school", "list")["items"]] == [
         "4401040001",
         "4401040003",
@@ -322,8 +324,9 @@ def test_template_and_export_round_trip(cli: Cli, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(template)
     assert [c.value for c in wb.worksheets[0][1]] == SCHOOL_HEADERS
     assert "说明" in wb.sheetnames
-    # the empty template imports cleanly (a header and no rows)
-    assert _import_json(cli, template)["total"] == 0
+    # the empty template is read cleanly, and importing no rows is said (exit 1, issue 13)
+    empty = _import_json(cli, template, code=1)
+    assert empty["total"] == 0 and "没有数据行" in empty["errors"][0]["message"]
     cli.run("school", "import", str(write_csv(tmp_path / "s.csv", [school_row("0401040001")])))
     out = tmp_path / "export.xlsx"
     assert cli.json("school", "export", str(out))["rows"] == 1

@@ -159,7 +159,7 @@ def test_the_counter_clerk_is_walked_through_a_clearing(
     result = cli.run("special-user", "clear")
     assert asked == ["学号或身份证号：", "凭证说明："]
     assert confirmed == [f"确认取消 李二（{city.t2.learner_no}）的特殊用户？"]
-    assert "已取消 李二" in result.stdout and "每次列入与取消" in result.stdout
+    assert "已取消 李二" in result.stdout and "每次列入与取消" in result.stderr
     history = cli.json("special-user", "history", city.t2.learner_no)
     assert (history["is_special"], history["items"][0]["evidence"]) == (
         False,

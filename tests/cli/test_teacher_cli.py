@@ -190,10 +190,12 @@ def test_sync_over_the_limit_exits_5_and_writes_nothing(
     kept = add(city)
     add(city, name="王五")
     path = sheet(xlsx, [{"身份证号": new_id()}])
-    result = city.run("teacher", "import", str(path), "--sync", code=5)
+    # without a terminal --sync needs --yes (it archives), and asks nothing
+    assert "--yes" in city.run("teacher", "import", str(path), "--sync", code=2).stderr
+    result = city.run("teacher", "import", str(path), "--sync", "--yes", code=5)
     assert "--max-changes" in result.stderr
     assert city.json("teacher", "list")["total"] == 2
-    doc = city.json("teacher", "import", str(path), "--sync", "--max-changes", "100%")
+    doc = city.json("teacher", "import", str(path), "--sync", "--max-changes", "100%", "--yes")
     assert doc["archived"] == 2 and doc["created"] == 1
     assert city.json("teacher", "show", kept)["status"] == "离职"
 
@@ -274,8 +276,9 @@ def test_review_flags_and_reasons(city: Cli) -> None:
         (1, "rejected", "与证件不符"),
         (2, "approved", None),
     ]
-    human = city.run("teacher", "show", no).stdout
-    assert "信息审核记录" in human and "与证件不符" in human
+    shown_human = city.run("teacher", "show", no)
+    human = shown_human.stdout
+    assert "信息审核记录" in shown_human.stderr and "与证件不符" in human
 
 
 def test_archive_to_an_unknown_status_exits_1(city: Cli) -> None:
@@ -314,7 +317,7 @@ def test_授权_teacher_admin_grant_and_revoke(city: Cli) -> None:
     assert "学校管理员" in city.run("teacher", "list").stdout
     city.login_teacher(granted, ident[-6:].upper())
     who = city.json("whoami")
-    assert (who["school_admin"], who["principal"]) == (True, False)
+    assert (who["is_school_admin"], who["is_principal"]) == (True, False)
     assert city.json("teacher", "list")["total"] == 2  # acting as the school's admin
     city.run("teacher", "admin", "revoke", other)
     city.login("yx1")

@@ -251,7 +251,7 @@ def test_import_reports_row_errors_and_writes_them_to_the_errors_workbook(
     assert cli.json("transfer", "list") == {"items": [], "total": 0}
 
     dry = cli.json("transfer", "import", str(path), "--dry-run", code=1)
-    assert dry["dry_run"] is True and dry["created"] == 0
+    assert dry["dry_run"] is True and dry["created"] == 1  # what the good row would add
     human = cli.run("transfer", "import", str(path), code=1)
     assert "未写入任何数据" in human.stderr
 
@@ -271,7 +271,7 @@ def test_import_reports_row_errors_and_writes_them_to_the_errors_workbook(
         "--overwrite",
         code=1,
     )
-    assert (partial["created"], partial["skipped"]) == (1, 3)
+    assert (partial["created"], partial["skipped"]) == (1, 0)  # refused rows are errors
     kept = [r[0] for r in openpyxl.load_workbook(bad).active.iter_rows(min_row=2, values_only=True)]
     assert kept == ["44012699999999", env.other, env.special]  # the good row is already in
     listed = cli.json("transfer", "list")
@@ -286,7 +286,7 @@ def test_batch_undo_removes_imported_requests_unless_one_was_decided(
     first = xlsx("a.xlsx", head, [[env.teacher, env.a2]])
     batch = cli.json("transfer", "import", str(first))["batch_id"]
     assert cli.json("transfer", "import", str(first))["created"] == 0  # idempotent
-    assert cli.json("batch", "undo", str(batch))["deleted"] == 1
+    assert cli.json("batch", "undo", str(batch), "--yes")["deleted"] == 1
     assert cli.json("transfer", "list")["total"] == 0
 
     second = xlsx("b.xlsx", head, [[env.teacher, env.a2], [env.other, env.a2]])
@@ -306,3 +306,26 @@ def test_template_writes_the_transfer_columns(cli: Cli, tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(out).active
     assert ws is not None
     assert [c.value for c in ws[1]][:3] == ["学号", "调入学校代码", "备注"]
+
+
+def test_transfer_list_on_the_raw_path_agrees_with_the_orm_for_every_role(
+    cli: Cli, env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: `transfer list` reads through the DB-API with the same scope."""
+    from jjadmin.services import transfer_listing
+    from jjadmin.services.transfers import views
+
+    cli.login("sa2")
+    cli.json("transfer", "request", env.teacher, "--to", env.a2)
+    cli.json("transfer", "request", env.far, "--to", env.a2)
+    cli.login("da")
+    cli.json("transfer", "reject", "1", "--reason", "材料不全")
+    for user in ("admin", "sa2", "da"):
+        cli.login(user)
+        for extra in ((), ("--state", "pending"), ("--state", "已驳回")):
+            raw = cli.json("transfer", "list", *extra)
+            with monkeypatch.context() as m:
+                m.setattr(transfer_listing, "list_transfers", views.list_transfers)
+                assert cli.json("transfer", "list", *extra) == raw, (user, extra)
+    cli.login("da")
+    assert cli.json("transfer", "list")["total"] == 2

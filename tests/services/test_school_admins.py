@@ -99,7 +99,7 @@ def test_授权_a_granted_teachers_login_acts_as_the_schools_admin(
     with pytest.raises(PermissionDenied):
         teachers.show_teacher(make_ctx(credentials=token), world.outsider.learner_no)
     who = identity.whoami(make_ctx(credentials=token))
-    assert (who.school_admin, who.principal) == (True, False)
+    assert (who.is_school_admin, who.is_principal) == (True, False)
 
 
 def test_授权_a_school_authorises_several_teachers_besides_its_principal(

@@ -20,12 +20,22 @@ LAZY_PACKAGES = (
     "jjadmin.services.credits",
     "jjadmin.services.ability",
     "jjadmin.services.notices",
+    "jjadmin.services.special_training",
 )
 # run on the DB-API driver at start-up (tests/test_read_paths.py runs the commands themselves)
 LIGHT_MODULES = (
     "jjadmin.services.teachers.views",
     "jjadmin.services.enrollment.stats",
     "jjadmin.services.identity",
+    "jjadmin.services.special_training.queries",  # special-training list/show
+    "jjadmin.services.enrollment.listing",  # enroll list
+    "jjadmin.services.course_listing",
+    "jjadmin.services.period_views",
+    "jjadmin.services.school_views",
+    "jjadmin.services.history_views",  # batch list, audit list
+    "jjadmin.services.transfer_listing",
+    "jjadmin.services.bill_listing",
+    "jjadmin.services.account_listing",
     "jjadmin.services.billing.special_users",  # special-user list
     "jjadmin.services.billing.close",  # period close, the cron job
     "jjadmin.services.credits.verification",  # credits annual / cycle

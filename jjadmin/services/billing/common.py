@@ -4,8 +4,7 @@ rule for "a fee was due", and the bill view."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, text
@@ -19,6 +18,7 @@ from jjadmin.rules.codes import normalize_learner_no, parse_period_code
 from jjadmin.rules.enums import TrainingLevel
 from jjadmin.rules.ids import normalize_text, parse_id_number
 from jjadmin.rules.money import format_money
+from jjadmin.services.bill_listing import BillView as BillView
 from jjadmin.services.billing.locks import period_lock_key
 from jjadmin.services.context import Actor
 from jjadmin.services.scope import OUT_OF_SCOPE, course_clause, school_clause
@@ -91,25 +91,6 @@ def bill_scope(actor: Actor) -> ColumnElement[bool]:
 
 def bill_in_scope(actor: Actor, bill: Bill, school: Any) -> bool:
     return school_in_scope(actor, school) or course_in_scope(actor, bill)
-
-
-@dataclass(frozen=True)
-class BillView:
-    bill_no: str
-    period: str
-    school_code: str
-    school_name: str
-    payer: str  # 学校公章名
-    charging_unit: str
-    name: str
-    amount: str
-    enrollments: int
-    state: str
-    created_at: datetime
-    updated_at: datetime
-    receipt_no: str | None
-    paid_on: date | None
-    paid_at: datetime | None
 
 
 def bill_views_stmt() -> Any:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlmodel import col
 from jjadmin.models import Course, School
 from jjadmin.rules.enums import TrainingLevel
 from jjadmin.rules.money import format_hours, format_money
+from jjadmin.services.course_listing import CourseView as CourseView  # noqa: E402
 
 DISTRICT_LEVEL = TrainingLevel.DISTRICT.value
 SCHOOL_LEVEL = TrainingLevel.SCHOOL_BASED.value
@@ -45,35 +45,6 @@ HEADERS = {
     "subjects": "适用学科",
     "ability_dimension": "能力维度",
 }
-
-
-@dataclass(frozen=True)
-class CourseView:
-    period: str
-    course_code: str
-    name: str
-    training_level: str
-    attribute: str | None
-    course_type: str
-    hour_type: str
-    hours: str
-    fee: str
-    material_fee: str
-    lecturer: str | None
-    declarer: str | None
-    charging_unit: str
-    audience: str | None
-    capacity: int | None
-    enrolled: int
-    status: str
-    district_code: str | None
-    school_code: str | None
-    ability_category: str | None
-    stages: str | None
-    subjects: str | None
-    approval: str
-    approval_reason: str | None
-    ability_dimension: str | None = None
 
 
 def course_view(c: Course, school_code: str | None) -> CourseView:

@@ -3,7 +3,7 @@ may see."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +11,11 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from jjadmin.errors import InvalidValue
 from jjadmin.models import Course, School
-from jjadmin.rules.courses import APPROVAL_LABELS, APPROVALS, STATUSES
-from jjadmin.rules.enums import check_in_list
+from jjadmin.rules.courses import APPROVAL_LABELS
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.course_listing import CourseFilter as CourseFilter
+from jjadmin.services.course_listing import check_filter
 from jjadmin.services.courses.common import ANY_ROLE, CourseView, _school_code, course_view
 from jjadmin.services.courses.visibility import get_visible_course, visible_course_clause
 from jjadmin.services.period_lookup import get_period
@@ -28,38 +28,6 @@ def _contains(column: Any, value: str) -> ColumnElement[bool]:
         column.like(f"{value}、%"),
         column.like(f"%、{value}"),
         column.like(f"%、{value}、%"),
-    )
-
-
-@dataclass(frozen=True)
-class CourseFilter:
-    level: str | None = None
-    hour_type: str | None = None
-    subject: str | None = None
-    stage: str | None = None
-    status: str | None = None
-    school: str | None = None
-    approval: str | None = None
-    code: str | None = None
-
-
-def _check_filter(f: CourseFilter) -> CourseFilter:
-    """Validated filter values. Raises InvalidValue (1)."""
-    status = f.status.strip() if f.status else None
-    if status is not None and status not in STATUSES:
-        raise InvalidValue(f"状态“{status}”无效，应为“上线”或“下线”")
-    approval = f.approval.strip() if f.approval else None
-    if approval is not None and approval not in APPROVALS:
-        raise InvalidValue(f"审核状态“{approval}”无效，应为 {'、'.join(APPROVALS)}")
-    return CourseFilter(
-        level=check_in_list("培训级别", f.level) if f.level else None,
-        hour_type=check_in_list("学时类型", f.hour_type) if f.hour_type else None,
-        subject=check_in_list("任教学科", f.subject) if f.subject else None,
-        stage=check_in_list("任教学段", f.stage) if f.stage else None,
-        status=status,
-        school=f.school.strip() if f.school else None,
-        approval=approval,
-        code=f.code.strip() if f.code else None,
     )
 
 
@@ -101,7 +69,7 @@ def list_courses(
     Raises InvalidValue (1, a malformed period or filter value), NotFound (4, no such period).
     """
     actor = ctx.require(*ANY_ROLE, action="查看课程")
-    f = _check_filter(filters or CourseFilter())
+    f = check_filter(filters or CourseFilter())
     with ctx.reading() as session:
         p = get_period(session, period)
         stmt = _list_stmt(session, actor, p.code, f)

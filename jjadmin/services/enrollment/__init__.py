@@ -33,7 +33,8 @@ EXPORTS = {
     "collective": ("add_enrollments", "import_enrollments"),
     "self_service": ("drop_own_enrollment", "enroll_self"),
     "drop": ("DropResult", "drop_enrollment"),
-    "queries": ("EnrollmentFilter", "EnrollmentView", "export_enrollments", "list_enrollments"),
+    "queries": ("export_enrollments",),
+    "listing": ("EnrollmentFilter", "EnrollmentView", "list_enrollments"),
     "stats": ("STATS_BY", "StatsResult", "StatsRow", "enrollment_stats"),
     "market": (
         "RECOMMEND_MAX", "RECOMMEND_MIN", "HoursSummary", "Market", "MarketCourse", "course_market",
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
     from jjadmin.services.enrollment.common import SelectionWindowClosed as SelectionWindowClosed
     from jjadmin.services.enrollment.drop import DropResult as DropResult
     from jjadmin.services.enrollment.drop import drop_enrollment as drop_enrollment
+    from jjadmin.services.enrollment.listing import EnrollmentFilter as EnrollmentFilter
+    from jjadmin.services.enrollment.listing import EnrollmentView as EnrollmentView
+    from jjadmin.services.enrollment.listing import list_enrollments as list_enrollments
     from jjadmin.services.enrollment.market import RECOMMEND_MAX as RECOMMEND_MAX
     from jjadmin.services.enrollment.market import RECOMMEND_MIN as RECOMMEND_MIN
     from jjadmin.services.enrollment.market import HoursSummary as HoursSummary
@@ -62,10 +66,7 @@ if TYPE_CHECKING:
     from jjadmin.services.enrollment.market import required_hours as required_hours
     from jjadmin.services.enrollment.planner import PairColumns as PairColumns
     from jjadmin.services.enrollment.planner import PairSource as PairSource
-    from jjadmin.services.enrollment.queries import EnrollmentFilter as EnrollmentFilter
-    from jjadmin.services.enrollment.queries import EnrollmentView as EnrollmentView
     from jjadmin.services.enrollment.queries import export_enrollments as export_enrollments
-    from jjadmin.services.enrollment.queries import list_enrollments as list_enrollments
     from jjadmin.services.enrollment.self_service import drop_own_enrollment as drop_own_enrollment
     from jjadmin.services.enrollment.self_service import enroll_self as enroll_self
     from jjadmin.services.enrollment.stats import STATS_BY as STATS_BY

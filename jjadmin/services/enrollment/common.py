@@ -16,11 +16,13 @@ from jjadmin.models import Course, Enrollment, Period
 from jjadmin.rules.enums import EnrollmentState, TrainingLevel
 from jjadmin.rules.windows import in_selection_window
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.enrollment.listing import READ_ROLES as _READ_ROLES
 from jjadmin.services.period_lookup import get_period
 from jjadmin.services.results import RowIssue
 
 ADMIN_ROLES = ("city", "district", "school")
-READ_ROLES = ("city", "district", "school", "institution", "system", "teacher")
+READ_ROLES = _READ_ROLES  # the list's roles (listing.py, on the DB-API path)
+
 ACTIVE = EnrollmentState.ACTIVE.value
 DROPPED = EnrollmentState.DROPPED.value
 ONLINE = "上线"

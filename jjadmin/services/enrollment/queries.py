@@ -3,59 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import col
 
-from jjadmin.errors import InvalidValue
 from jjadmin.models import Course, Enrollment, School, Teacher
-from jjadmin.rules.codes import normalize_course_code, normalize_learner_no
-from jjadmin.rules.enums import EnrollmentState
-from jjadmin.rules.money import format_hours, format_money
 from jjadmin.services.context import Actor, ServiceContext
-from jjadmin.services.enrollment.common import READ_ROLES
+from jjadmin.services.enrollment.listing import (
+    READ_ROLES,
+    EnrollmentFilter,
+    EnrollmentView,
+    check_filter,
+    view,
+)
 from jjadmin.services.period_lookup import get_period
 from jjadmin.services.scope import school_clause
 from jjadmin.services.verification import require_verified
-
-
-@dataclass(frozen=True)
-class EnrollmentFilter:
-    school: str | None = None
-    course: str | None = None
-    teacher: str | None = None
-    state: str | None = None
-    paid: bool | None = None
-
-
-@dataclass(frozen=True)
-class EnrollmentView:
-    period: str
-    learner_no: str
-    name: str
-    school_code: str
-    school_name: str
-    district_code: str
-    subject: str
-    course_code: str
-    course_name: str
-    training_level: str
-    attribute: str | None
-    hour_type: str
-    hours: str
-    fee: str
-    material_fee: str
-    amount: str
-    charging_unit: str
-    state: str
-    paid: bool
-    source: str
-    created_at: datetime
-    dropped_at: datetime | None
 
 
 def _enrollment_scope(actor: Actor) -> ColumnElement[bool]:
@@ -64,20 +28,6 @@ def _enrollment_scope(actor: Actor) -> ColumnElement[bool]:
     if actor.role == "teacher" and actor.principal_school_id is None:
         return col(Enrollment.teacher_id) == (actor.teacher_id or -1)
     return school_clause(actor)
-
-
-def _check_filter(f: EnrollmentFilter) -> EnrollmentFilter:
-    states = [s.value for s in EnrollmentState]
-    state = f.state.strip() if f.state else None
-    if state is not None and state not in states:
-        raise InvalidValue(f"选课状态“{state}”无效，应为 {'、'.join(states)}")
-    return EnrollmentFilter(
-        school=f.school.strip() if f.school else None,
-        course=normalize_course_code(f.course) if f.course else None,
-        teacher=normalize_learner_no(f.teacher) if f.teacher else None,
-        state=state,
-        paid=f.paid,
-    )
 
 
 def _list_stmt(actor: Actor, period: str, f: EnrollmentFilter) -> Any:
@@ -124,61 +74,6 @@ def _list_stmt(actor: Actor, period: str, f: EnrollmentFilter) -> Any:
     return stmt
 
 
-def _view(r: Any) -> EnrollmentView:
-    fee, material = int(r[13]), int(r[14])
-    return EnrollmentView(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        r[9],
-        r[10],
-        r[11],
-        format_hours(Decimal(r[12])),
-        format_money(fee),
-        format_money(material),
-        format_money(fee + material),
-        r[15],
-        r[16],
-        bool(r[17]),
-        r[18],
-        r[19],
-        r[20],
-    )
-
-
-def list_enrollments(
-    ctx: ServiceContext,
-    *,
-    period: str,
-    filters: EnrollmentFilter | None = None,
-    limit: int = 1000,
-    offset: int = 0,
-) -> tuple[list[EnrollmentView], int]:
-    """选课查询: enrollments of a period in the actor's scope (school, district, the
-    institution's courses, a teacher's own), by school, learner number and course.
-
-    Raises InvalidValue (1), NotFound (4, no such period).
-    """
-    actor = ctx.require(*READ_ROLES, action="查看选课")
-    f = _check_filter(filters or EnrollmentFilter())
-    with ctx.reading() as session:
-        p = get_period(session, period)
-        stmt = _list_stmt(actor, p.code, f)
-        total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-        page = session.execute(
-            stmt.order_by(col(School.code), col(Teacher.learner_no), col(Course.code))
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return [_view(r) for r in page], int(total)
-
-
 def export_enrollments(
     ctx: ServiceContext, *, period: str, filters: EnrollmentFilter | None = None
 ) -> Iterator[EnrollmentView]:
@@ -188,7 +83,7 @@ def export_enrollments(
     """
     actor = ctx.require(*READ_ROLES, action="导出选课")
     require_verified(ctx, "导出选课数据")
-    f = _check_filter(filters or EnrollmentFilter())
+    f = check_filter(filters or EnrollmentFilter())
     with ctx.reading() as session:
         code = get_period(session, period).code
 
@@ -198,6 +93,6 @@ def export_enrollments(
                 col(School.code), col(Teacher.learner_no), col(Course.code)
             )
             for r in session.execute(stmt.execution_options(yield_per=2000)):
-                yield _view(r)
+                yield view(r)
 
     return rows()

@@ -21,7 +21,8 @@ from jjadmin.rules.special_training import FIRST_STATE, REJECTED
 from jjadmin.services import audit
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.scope import OUT_OF_SCOPE, school_in_scope
-from jjadmin.services.special_training.common import APP_T, NOTE_MAX, ApplicationView, load_view
+from jjadmin.services.special_training.common import NOTE_MAX, ApplicationView, load_view
+from jjadmin.services.special_training.tables import APP_T
 
 SPECIAL = TrainingLevel.SPECIAL.value
 ONLINE = "上线"

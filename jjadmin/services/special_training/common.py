@@ -7,16 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
-
-from jjadmin.models import SpecialTrainingApplication, SpecialTrainingReview
 from jjadmin.rawdb import RawReader, as_bool, as_utc, in_list
 from jjadmin.rules.special_training import REJECTED, STAGE_LABELS
 from jjadmin.services.context import Actor
 from jjadmin.services.scope_rules import project_scope_sql, school_scope_sql
-
-APP_T: Table = SpecialTrainingApplication.__table__  # type: ignore[attr-defined]
-REVIEW_T: Table = SpecialTrainingReview.__table__  # type: ignore[attr-defined]
 
 NOTE_MAX = 500
 READ_ROLES = ("city", "district", "school", "institution", "system", "teacher")

@@ -45,10 +45,10 @@ from jjadmin.services.scope_rules import (
 )
 from jjadmin.services.special_training.common import (
     NOTE_MAX,
-    REVIEW_T,
     ApplicationView,
     load_view,
 )
+from jjadmin.services.special_training.tables import REVIEW_T
 
 # the source of an enrollment made by a 专项 approval (Enrollment.source)
 SOURCE = "special"

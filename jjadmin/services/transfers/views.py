@@ -4,7 +4,6 @@ the actor's schools."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -16,27 +15,8 @@ from jjadmin.models import Account, School, Teacher, Transfer
 from jjadmin.rules.codes import normalize_learner_no
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.scope import OUT_OF_SCOPE, school_clause, school_in_scope
+from jjadmin.services.transfer_listing import TransferView as TransferView
 from jjadmin.services.transfers.common import STATES, _teacher_by_learner_no
-
-
-@dataclass(frozen=True)
-class TransferView:
-    id: int
-    learner_no: str
-    name: str
-    from_school_code: str
-    from_school_name: str
-    to_school_code: str
-    to_school_name: str
-    state: str
-    approver_level: str
-    approver_district: str | None
-    requested_at: datetime
-    decided_at: datetime | None
-    reason: str | None
-    note: str | None
-    requested_by: str | None
-    decided_by: str | None
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ def test_undoing_a_grade_batch_takes_its_credits_back(
     path = grade_sheet(tmp_path, [[world.t1.learner_no, "C1", 90, None]])
     batch = cli.json("grade", "import", str(path), "--period", "2601")["batch_id"]
     assert cli.json("credits", "ledger", world.t1.learner_no)["total"] == "24"
-    cli.json("batch", "undo", str(batch))
+    cli.json("batch", "undo", str(batch), "--yes")
     assert cli.json("credits", "ledger", world.t1.learner_no)["total"] == "0"
     assert cli.json("grade", "list", "--period", "2601")["total"] == 0
 
