@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from jjadmin import faults
 from jjadmin.errors import JjadminError, NotFound, UsageError
 from jjadmin.rawdb import (
     INSUFFICIENT_PRIVILEGE,
@@ -90,10 +91,13 @@ def make_engine(url: str, *, create: bool = False, echo: bool = False) -> Engine
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
         _install_sqlite_events(engine, wal=path is not None and not is_read_only_url(url))
+        faults.install(engine)
         return engine
     kwargs["pool_pre_ping"] = False
     kwargs["connect_args"] = {"connect_timeout": 5}
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    faults.install(engine)
+    return engine
 
 
 def _install_sqlite_events(engine: Engine, *, wal: bool) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, case, false, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.errors import Conflict, InputRejected, PermissionDenied
 from jjadmin.models import Course, Enrollment, SpecialUser, Teacher
 from jjadmin.rules.billing import normalize_evidence, seal_proof_needed
@@ -93,6 +94,7 @@ def _clear(
     out = _Cleared()
     for period in sorted({f.period for f in flags}):
         lock_period(session, period, exclusive=False)
+    faults.point("special_user.clear")
     named = sorted({int(i) for f in flags for i in f.enrollment_ids})
     seats: Counter[int] = Counter()
     touched: dict[str, set[int]] = defaultdict(set)
