@@ -90,13 +90,15 @@ def make_engine(url: str, *, create: bool = False, echo: bool = False) -> Engine
             kwargs["poolclass"] = StaticPool
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
+        faults.install(engine, stage="before")
         _install_sqlite_events(engine, wal=path is not None and not is_read_only_url(url))
-        faults.install(engine)
+        faults.install(engine, stage="after")
         return engine
     kwargs["pool_pre_ping"] = False
     kwargs["connect_args"] = {"connect_timeout": 5}
     engine = create_engine(url, **kwargs)
-    faults.install(engine)
+    faults.install(engine, stage="before")
+    faults.install(engine, stage="after")
     return engine
 
 

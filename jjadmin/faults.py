@@ -79,8 +79,9 @@ def _pause(barrier: Path, name: str) -> None:
         time.sleep(0.005)
 
 
-def install(engine: Any) -> None:
-    """Fault points of an engine: tx.begin, tx.start and db.write (only when active)."""
+def install(engine: Any, *, stage: str) -> None:
+    """Fault points of an engine (only when active): stage "before" (call it before the
+    engine's own "begin" listener: tx.begin, db.write), then stage "after" (tx.start)."""
     if not active():
         return
     from sqlalchemy import event
@@ -96,6 +97,8 @@ def install(engine: Any) -> None:
         if head in ("INSERT", "UPDATE", "DELETE") or head.startswith("COPY"):
             point("db.write")
 
-    event.listen(engine, "begin", _before_begin, insert=True)
-    event.listen(engine, "begin", _after_begin)
-    event.listen(engine, "after_cursor_execute", _after_execute)
+    if stage == "before":
+        event.listen(engine, "begin", _before_begin)
+        event.listen(engine, "after_cursor_execute", _after_execute)
+    else:
+        event.listen(engine, "begin", _after_begin)

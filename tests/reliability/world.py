@@ -251,23 +251,31 @@ def write_lock_free(url: str) -> bool:
             return False
         finally:
             conn.close()
+    import time
+
     engine = make_engine(url)
+    deadline = time.monotonic() + 10  # the server notices a dead client within moments
     try:
-        with engine.connect() as conn:
-            others = conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND pid <> pg_backend_pid()"
-                )
-            ).scalar_one()
-            locks = conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND database = (SELECT oid FROM pg_database"
-                    " WHERE datname = current_database())"
-                )
-            ).scalar_one()
-            return others == 0 and locks == 0
+        while True:
+            with engine.connect() as conn:
+                others = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+                locks = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())"
+                    )
+                ).scalar_one()
+            if others == 0 and locks == 0:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
     finally:
         engine.dispose()
 

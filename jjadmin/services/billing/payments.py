@@ -229,6 +229,7 @@ def _load_bills(session: Session, nos: Sequence[str]) -> dict[str, Bill]:
     for chunk in _chunks(nos):
         stmt = select(Bill).where(col(Bill.bill_no).in_(chunk)).with_for_update()
         bills.update({b.bill_no: b for b in session.execute(stmt).scalars()})
+    faults.point("bill.pay")
     return bills
 
 
