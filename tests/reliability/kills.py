@@ -38,50 +38,47 @@ class Kill:
     now: str = SELECTING
 
 
+def _points(named: str, *writes: int) -> tuple[str, ...]:
+    """tx.start, the command's named point, the given writes (db.write@N), and the commit."""
+    return (
+        "tx.start",
+        named,
+        *(f"db.write@{n}" for n in writes),
+        "tx.before_commit",
+        "tx.after_commit",
+    )
+
+
 def _file(key: str, *extra: str) -> Args:
     return lambda w, f, tmp: [str(f[key]), *extra]
 
 
 KILLS: tuple[Kill, ...] = (
-    Kill("school import", _file("school"), IMPORT_POINTS, "db.write@2"),
-    Kill("teacher import", _file("teacher"), IMPORT_POINTS, "db.write@2"),
-    Kill("course import", _file("course"), IMPORT_POINTS, "db.write@2"),
-    Kill("enroll import", _file("enroll", "--period", "2601"), IMPORT_POINTS, "db.write@2"),
+    Kill("school import", _file("school"), IMPORT_POINTS, "import.applied"),
+    Kill("teacher import", _file("teacher"), IMPORT_POINTS, "import.applied"),
+    Kill("course import", _file("course"), IMPORT_POINTS, "import.applied"),
+    Kill("enroll import", _file("enroll", "--period", "2601"), IMPORT_POINTS, "import.applied"),
     Kill("transfer import", _file("transfer"), IMPORT_POINTS, "import.applied"),
     Kill(
         "bill import-payments",
         _file("payments"),
-        ("tx.start", "bill.pay", "db.write@1", "db.write@2", "tx.before_commit", "tx.after_commit"),
-        "db.write@2",
+        _points("bill.pay", 1, 2, 6),
+        "tx.before_commit",
         now="2026-04-05T10:00:00+08:00",
     ),
     Kill(
         "bill generate",
         lambda w, f, tmp: ["--period", "2601"],
-        (
-            "tx.start",
-            "bill.generate",
-            "db.write@1",
-            "db.write@2",
-            "tx.before_commit",
-            "tx.after_commit",
-        ),
-        "db.write@2",
+        _points("bill.generate", 1, 2),
+        "tx.before_commit",
         who="system",
         now=SELECTED,
     ),
     Kill(
         "period close",
         lambda w, f, tmp: ["2601"],
-        (
-            "tx.start",
-            "period.close",
-            "db.write@1",
-            "db.write@2",
-            "tx.before_commit",
-            "tx.after_commit",
-        ),
-        "db.write@2",
+        _points("period.close", 1, 2, 6, 11),
+        "tx.before_commit",
         now=CLOSING,
     ),
     Kill(
@@ -94,29 +91,15 @@ KILLS: tuple[Kill, ...] = (
             "--seal-proof",
             str(f["proof"]),
         ],
-        (
-            "tx.start",
-            "special_user.clear",
-            "db.write@1",
-            "db.write@2",
-            "tx.before_commit",
-            "tx.after_commit",
-        ),
-        "db.write@2",
+        _points("special_user.clear", 1, 2, 5, 9),
+        "tx.before_commit",
         now=(NEXT_DEADLINE.replace(day=20)).isoformat(),
     ),
     Kill(
         "batch undo",
         lambda w, f, tmp: ["1", "--yes"],
-        (
-            "tx.start",
-            "batch.undo",
-            "db.write@1",
-            "db.write@2",
-            "tx.before_commit",
-            "tx.after_commit",
-        ),
-        "db.write@2",
+        _points("batch.undo", 1, 3, 5),
+        "tx.before_commit",
     ),
     Kill(
         "db backup",
