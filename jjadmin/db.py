@@ -86,6 +86,11 @@ def make_engine(url: str, *, create: bool = False, echo: bool = False) -> Engine
                 )
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                if not path.exists() and not is_read_only_url(url):
+                    # owner-only from the start: SQLite gives its -wal and -shm the same mode
+                    import os
+
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         else:
             kwargs["poolclass"] = StaticPool
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
