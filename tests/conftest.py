@@ -326,3 +326,17 @@ def xlsx(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return build
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say loudly when the PostgreSQL half of the suite did not run."""
+    if not PG_URL:
+        line = "!" * 78
+        terminalreporter.write_line(line, red=True, bold=True)
+        terminalreporter.write_line(
+            "PostgreSQL 未测试：JJADMIN_TEST_PG_URL 未设置，所有 PostgreSQL 用例均已跳过"
+            "（.ci/run 会建库并运行它们）",
+            red=True,
+            bold=True,
+        )
+        terminalreporter.write_line(line, red=True, bold=True)
