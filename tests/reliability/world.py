@@ -32,7 +32,7 @@ from jjadmin.services.accounts import seed_districts
 from jjadmin.services.auth import token_digest
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.factories import NOW, make_teacher
-from tests.helpers_billing import AFTER_DEADLINE, AFTER_SELECTION, NEXT_DEADLINE, build_city
+from tests.helpers_billing import AFTER_DEADLINE, AFTER_SELECTION, NEXT_DEADLINE, TV, build_city
 from tests.helpers_school import school_row, write_csv
 from tests.helpers_transfers import enroll
 from tests.xlsx_helpers import make_xlsx
@@ -51,6 +51,7 @@ class World:
     learner: dict[str, str]  # t1..t4 → 学号
     names: dict[str, str]
     bills: dict[str, str] = field(default_factory=dict)  # "b1" → b1's TV bill number
+    users: dict[str, str] = field(default_factory=dict)  # "school_b1" → that account's username
 
 
 def _token(session: Any, account_id: int, name: str) -> str:
@@ -129,6 +130,28 @@ def build(url: str, backend: str, tmp: Path) -> World:
                 ("institution", c.tv),
             )
         }
+        from jjadmin.models import Account
+
+        teacher_account = Account(
+            username=c.t1.learner_no,
+            role="teacher",
+            name=c.t1.name,
+            teacher_id=c.t1.id,
+            created_at=NOW,
+            password_changed_at=NOW,
+        )
+        s.add(teacher_account)
+        s.flush()
+        tokens["teacher"] = _token(s, teacher_account.id or 0, "teacher")
+        users = {
+            "city": c.city.username,
+            "district": c.dist_a.username,
+            "district_b": c.dist_b.username,
+            "school": c.admin_a1.username,
+            "school_b1": c.admin_b1.username,
+            "institution": c.tv.username,
+            "institution_b": c.yx_centre.username,
+        }
         learner = {
             "t1": c.t1.learner_no,
             "t2": c.t2.learner_no,
@@ -137,7 +160,7 @@ def build(url: str, backend: str, tmp: Path) -> World:
         }
         names = {"t1": c.t1.name, "t2": c.t2.name, "t3": c.t3.name, "t4": t4.name}
         s.commit()
-    world = World(url, backend, tokens, learner, names)
+    world = World(url, backend, tokens, learner, names, users=users)
 
     def run(now: str, *args: str, who: str = "city") -> Any:
         code, out, err = run_inprocess([*args, "--json"], env_for(url, tmp, tokens[who], now))
@@ -159,6 +182,8 @@ def build(url: str, backend: str, tmp: Path) -> World:
         if item["school_code"] == "4401060001":
             world.bills["b1"] = item["bill_no"]
             world.bills["b1_amount"] = item["amount"]
+        elif item["school_code"] == "4401040001" and item["charging_unit"] == TV:
+            world.bills["a1"] = item["bill_no"]
     with session_factory(engine)() as s:
         from jjadmin.models import Course, Teacher
 
