@@ -2,7 +2,8 @@
 database is as before or as after, never between; no stale lock; the command then runs.
 
 One world per backend (tests/reliability/world.py), copied per case. By default each command
-is killed at its `quick` point on every backend; JJADMIN_TEST_FULL=1 (.ci/run) adds every other point.
+is killed at its `quick` point on every backend; JJADMIN_TEST_FULL=1 (.ci/run) adds every
+other point.
 """
 
 from __future__ import annotations
