@@ -83,7 +83,9 @@ def env_for(world_url: str, tmp: Path, token: str, now: str) -> dict[str, str]:
     return env
 
 
-def run_inprocess(args: Sequence[str], env: dict[str, str]) -> tuple[int, str, str]:
+def run_inprocess(
+    args: Sequence[str], env: dict[str, str], *, stdin: str | None = None
+) -> tuple[int, str, str]:
     """Run jjadmin in this process (CliRunner): (exit code, stdout, stderr)."""
     from typer.testing import CliRunner
 
@@ -92,7 +94,7 @@ def run_inprocess(args: Sequence[str], env: dict[str, str]) -> tuple[int, str, s
     # CliRunner's env adds to os.environ: blank every other JJADMIN_ variable explicitly
     full = {k: None for k in os.environ if k.startswith("JJADMIN_")}
     full.update(env)
-    result = CliRunner().invoke(app, list(args), env=full, catch_exceptions=True)  # type: ignore[arg-type]
+    result = CliRunner().invoke(app, list(args), input=stdin, env=full, catch_exceptions=True)  # type: ignore[arg-type]
     return result.exit_code, result.stdout, result.stderr
 
 
