@@ -239,9 +239,7 @@ def account_token(
     ctx: typer.Context,
     username: str,
     days: Annotated[int, typer.Option("--days", help="有效天数")] = 365,
-    list_: Annotated[
-        bool, typer.Option("--list", help="列出该账号的访问令牌")
-    ] = False,
+    list_: Annotated[bool, typer.Option("--list", help="列出该账号的访问令牌")] = False,
     revoke: Annotated[int | None, typer.Option("--revoke", help="吊销编号为 ID 的访问令牌")] = None,
     as_json: JsonOpt = False,
 ) -> None:

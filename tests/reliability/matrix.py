@@ -170,6 +170,7 @@ MATRIX: dict[str, Row] = {
     "teacher passwd-reset": r("teacher passwd-reset {T} --show", "city", "district", "school"),
     "teacher principal grant": r("teacher principal grant {T}", "city", "district", "school"),
     "teacher principal revoke": r("teacher principal revoke {T}", "city", "district", "school"),
+    "teacher purge": r("teacher purge {T} --yes", "city", "district", "school"),
     "teacher reopen": r("teacher reopen {T}", "city", "district", "school"),
     "teacher review": r("teacher review {T} --approve", "city", "district", "school"),
     "teacher set": r("teacher set {T} --email x@y.cn", "city", "district", "school"),
