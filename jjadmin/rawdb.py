@@ -41,6 +41,8 @@ def describe_error(message: str, where: str) -> str:
     """One Chinese line for a driver error message about the database at `where`."""
     first = message.strip().splitlines()[0] if message.strip() else ""
     low = first.lower()
+    if "disk is full" in low or "no space left" in low or "could not extend" in low:
+        return f"磁盘空间已满，本次操作未写入任何数据（释放磁盘空间后重试）：{where}"
     if "readonly" in low or "read-only" in low:
         return f"数据库文件只读，无法写入：{where}"
     if "unable to open" in low:
