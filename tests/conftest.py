@@ -107,12 +107,30 @@ def _truncate_pg(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The models' schema in a SQLite file, made once per session (per xdist worker)."""
+    path = tmp_path_factory.mktemp("schema") / "schema.db"
+    eng = make_engine(f"sqlite:///{path}", create=True)
+    metadata.create_all(eng)
+    eng.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, pg_schema_url: str | None) -> Iterator[Engine]:
-    """A fresh schema on every backend under test."""
+def engine(
+    request: pytest.FixtureRequest,
+    pg_schema_url: str | None,
+    sqlite_schema_file: Path,
+    tmp_path: Path,
+) -> Iterator[Engine]:
+    """A fresh schema on every backend under test. SQLite is a file in WAL mode, as users run
+    it (a copy of a session-wide schema file), not an in-memory database."""
     if request.param == "sqlite":
-        eng = make_engine("sqlite://")
-        metadata.create_all(eng)
+        import shutil
+
+        shutil.copyfile(sqlite_schema_file, tmp_path / "service.db")
+        eng = make_engine(f"sqlite:///{tmp_path / 'service.db'}")
     else:
         assert pg_schema_url
         eng = make_engine(pg_schema_url)
