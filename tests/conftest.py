@@ -299,9 +299,12 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite_templat
     """A CLI with an initialised SQLite database and the city admin `admin` logged in."""
     import shutil
 
-    outbox = Outbox(tmp_path / "sms.jsonl")
     shutil.copyfile(migrated_sqlite_template, tmp_path / "jj.db")
-    url = f"sqlite:///{tmp_path / 'jj.db'}"
+    return _start_cli(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'jj.db'}")
+
+
+def _start_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> Cli:
+    outbox = Outbox(tmp_path / "sms.jsonl")
     monkeypatch.setenv("JJADMIN_DATABASE_URL", url)
     monkeypatch.setenv("JJADMIN_SESSION_FILE", str(tmp_path / "session.json"))
     monkeypatch.setenv("JJADMIN_SMS", f"file:{outbox.path}")
@@ -324,6 +327,53 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite_templat
     )
     c.login("admin")
     return c
+
+
+@pytest.fixture(scope="session")
+def pg_cli_template() -> Iterator[str | None]:
+    """A migrated PostgreSQL database to copy (CREATE DATABASE … TEMPLATE) per CLI test."""
+    if not PG_URL:
+        yield None
+        return
+    url = create_pg_database("jjclitpl")
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def any_cli(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_sqlite_template: Path,
+    pg_cli_template: str | None,
+) -> Iterator[Cli]:
+    """The `cli` fixture on every backend under test: SQLite (a file, WAL) and PostgreSQL (a
+    fresh database copied from a migrated template)."""
+    if request.param == "sqlite":
+        import shutil
+
+        shutil.copyfile(migrated_sqlite_template, tmp_path / "jj.db")
+        yield _start_cli(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'jj.db'}")
+        return
+    assert pg_cli_template
+    from sqlalchemy.engine import make_url
+
+    name = f"jjcli_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_admin_url(pg_cli_template), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(pg_cli_template).database}"')
+        )
+    admin.dispose()
+    url = make_url(pg_cli_template).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield _start_cli(tmp_path, monkeypatch, url)
+    finally:
+        drop_pg_database(url)
 
 
 @pytest.fixture

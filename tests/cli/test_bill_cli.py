@@ -275,3 +275,9 @@ def test_the_payment_template_has_the_sheets_columns(cli: Cli, tmp_path: Path) -
     header = next(load_workbook(out).worksheets[0].iter_rows(values_only=True))
     assert [h.rstrip("*") for h in header if h] == ["账单号", "金额", "缴费日期", "票据号"]
     cli.run("bill", "template", str(out), code=5)
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli

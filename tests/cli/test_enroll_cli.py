@@ -512,3 +512,9 @@ def test_校本培训_the_school_enrolls_its_teachers_after_the_window(cli: Cli,
         code=5,
     )
     assert "2026-12-31" in late.stderr
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli

@@ -306,3 +306,9 @@ def test_template_writes_the_transfer_columns(cli: Cli, tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(out).active
     assert ws is not None
     assert [c.value for c in ws[1]][:3] == ["学号", "调入学校代码", "备注"]
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli
