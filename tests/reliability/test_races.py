@@ -119,7 +119,8 @@ def _close_pay_check(world: World, url: str, results: list[Result]) -> None:
         _query(
             url,
             "SELECT action, min(id) FROM audit_log WHERE action IN ('bill.pay', 'period.close')"
-            " GROUP BY action",
+            # the world closed 2602 already: only this race's close of 2601 counts
+            " AND (action = 'bill.pay' OR target = '2601') GROUP BY action",
         )
     )
     t3_flagged = _query(
