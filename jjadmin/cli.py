@@ -30,6 +30,8 @@ COMMANDS = [
     ("special_user", "special-user", "特殊用户"),
     ("audit", "audit", "审计日志"),
     ("batch", "batch", "导入批次"),
+    ("grade", "grade", "成绩管理（成绩登记、成绩查询、课程通过率）"),
+    ("credits", "credits", "学时管理（学时台账、年度验证、周期验证、学习证明）"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -239,13 +240,20 @@ def me_hours(
         bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
     ] = False,
 ) -> None:
-    """本人学时：年度要求、已获得（按学时类型）、已选课未结业、尚缺学时。"""
+    """本人学时：年度要求、已获得（按学时类型）、已选课未结业、尚缺学时，以及该年度的学时台账。"""
     from jjadmin.commands._context import output, service_context
-    from jjadmin.commands._output import Col
+    from jjadmin.commands._output import Col, to_jsonable
+    from jjadmin.commands.credits import LEDGER_COLUMNS, ledger_document
+    from jjadmin.services.credits.ledger_queries import my_ledger
     from jjadmin.services.enrollment import market as selfservice
 
     out = output(ctx, as_json=as_json)
-    summary = selfservice.my_hours(service_context(ctx), year=year)
+    sc = service_context(ctx)
+    summary = selfservice.my_hours(sc, year=year)
+    ledger = my_ledger(sc, year=summary.year)
+    if as_json:
+        out.emit({**to_jsonable(summary), **ledger_document(ledger)})
+        return
     out.record(
         summary,
         [
@@ -258,6 +266,37 @@ def me_hours(
         ],
         title="本人学时",
     )
+    out.table(ledger.items, LEDGER_COLUMNS, title=f"{summary.year} 年学时台账")
+
+
+@app.command(
+    "certificate",
+    epilog="示例: jjadmin me certificate --course C001 --period 2601 --out 学习证明.pdf",
+)
+def me_certificate(
+    ctx: typer.Context,
+    course: Annotated[str, typer.Option("--course", help="课程编号")],
+    period: Annotated[str, typer.Option("--period", help="期数，如 2601")],
+    out_file: Annotated[Path, typer.Option("--out", help="输出 PDF 文件")],
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="允许覆盖已存在的输出文件")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """打印本人已通过课程的学习证明（PDF，带验证码）。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.credits import render_certificate
+    from jjadmin.exporters.billing import document_format
+    from jjadmin.exporters.files import claim_output
+    from jjadmin.services.credits.certificates import my_certificate
+
+    out = output(ctx, as_json=as_json)
+    claim_output(out_file, overwrite=overwrite)
+    document_format(out_file, ("pdf",))
+    cert = my_certificate(service_context(ctx), course=course, period=period)
+    render_certificate(out, cert, out_file)
 
 
 @app.command(

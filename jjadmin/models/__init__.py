@@ -10,7 +10,13 @@ from jjadmin.models.course import (
     Grade,
     Period,
 )
-from jjadmin.models.credit import Attachment, CreditDeclaration, CreditRecord, CreditReview
+from jjadmin.models.credit import (
+    Attachment,
+    Certificate,
+    CreditDeclaration,
+    CreditRecord,
+    CreditReview,
+)
 from jjadmin.models.misc import AuditLog, BatchChange, Complaint, ImportBatch, Notice
 from jjadmin.models.org import (
     Account,
@@ -42,6 +48,7 @@ __all__ = [
     "Complaint",
     "Course",
     "CreditDeclaration",
+    "Certificate",
     "CreditRecord",
     "CreditReview",
     "DbRole",

@@ -123,6 +123,7 @@ class Grade(SQLModel, table=True):
     recorded_by: int | None = Field(default=None, foreign_key="account.id")
     recorded_at: datetime = Field(sa_type=TZDateTime)
     batch_id: int | None = Field(default=None, index=True)
+    version: int = Field(default=1)  # a re-grade bumps it (batch undo's conflict check)
 
 
 class AbilityConfig(SQLModel, table=True):

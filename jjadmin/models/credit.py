@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import LargeBinary, Numeric
+from sqlalchemy import Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from jjadmin.models.base import TZDateTime
@@ -59,20 +59,51 @@ class CreditReview(SQLModel, table=True):
 
 
 class CreditRecord(SQLModel, table=True):
-    """Hours credited to a teacher's year (from a passed grade, a declaration or ability)."""
+    """Hours credited to a teacher's year: the ledger (services/credits/ledger.py).
+
+    One row per (teacher, source, source_ref): a grade's source_ref is the course id (a course
+    is never counted twice; a re-grade replaces, a fail withdraws), a declaration's its id, the
+    ability project's the period code."""
 
     __tablename__ = "credit_record"
+    __table_args__ = (
+        # also serves a teacher's ledger (teacher_id leads): no index of its own
+        UniqueConstraint("teacher_id", "source", "source_ref"),
+        # 年度验证 reads a year's rows grouped by teacher and hour type: covering
+        Index("ix_credit_record_year_teacher", "year", "teacher_id", "hour_type", "hours"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    teacher_id: int = Field(foreign_key="teacher.id", index=True)
-    year: int = Field(index=True)
+    teacher_id: int = Field(foreign_key="teacher.id")
+    year: int
     hours: Decimal = Field(sa_type=Numeric(7, 1))
     hour_type: str = Field(max_length=10)
     training_level: str | None = Field(default=None, max_length=10)
     source: str = Field(max_length=12)  # grade | declaration | ability
-    grade_id: int | None = Field(default=None, foreign_key="grade.id", unique=True)
-    declaration_id: int | None = Field(
-        default=None, foreign_key="credit_declaration.id", unique=True
-    )
+    source_ref: str = Field(max_length=40)
+    batch_id: int | None = Field(default=None, foreign_key="import_batch.id", index=True)
     title: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=TZDateTime)
+
+
+class Certificate(SQLModel, table=True):
+    """学习证明: a printed proof of a passed course, checked by its code (`credits verify`)."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("teacher_id", "course_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    teacher_id: int = Field(foreign_key="teacher.id")
+    course_id: int = Field(foreign_key="course.id", index=True)
+    period: str = Field(max_length=4)
+    learner_no: str = Field(max_length=14)
+    teacher_name: str = Field(max_length=40)
+    school_name: str = Field(max_length=100)
+    course_code: str = Field(max_length=20)
+    course_name: str = Field(max_length=200)
+    hours: Decimal = Field(sa_type=Numeric(7, 1))
+    hour_type: str = Field(max_length=10)
+    issuer: str = Field(max_length=100)
+    issued_by: int | None = Field(default=None, foreign_key="account.id")
+    issued_at: datetime = Field(sa_type=TZDateTime)

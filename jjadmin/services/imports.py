@@ -271,7 +271,16 @@ ROW_TABLES = {
 ROW_STATE_GUARDS: dict[str, dict[str, Any]] = {
     "transfer": {"state": "pending"},
     "enrollment": {"state": "active", "paid": False},
+    "grade": {"version": 1},  # re-graded since
 }
+# What rows of a table carry elsewhere, brought back in line after an undo: called with the
+# session, the undone rows' `key` values (before and after) and the time. The area owning
+# the other data registers it — services/credits: the ledger follows the grades (a batch's
+# grades undone, their credits withdrawn or re-posted). An undo touching such a table without
+# its follower loaded is refused rather than leaving the other data behind.
+UndoFollower = Callable[[Session, set[int], datetime], None]
+UNDO_FOLLOWERS: dict[str, UndoFollower] = {}
+FOLLOWED: dict[str, str] = {"grade": "enrollment_id"}
 
 
 def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
@@ -346,6 +355,7 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
             ).scalars()
         )
         touched |= _follow_restored(session, changes)
+        followed = _followed_keys(session, batch_id, changes)
         try:
             for name, column_name in ROW_TABLES.items():
                 t = tables[name]
@@ -362,6 +372,8 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
                 counts["deleted"] += _rowcount(res)
             if touched:
                 _recount_courses(session, touched)
+            for name, keys in followed.items():
+                UNDO_FOLLOWERS[name](session, keys, ctx.now)
             session.flush()
         except IntegrityError as exc:
             raise Conflict(
@@ -504,6 +516,30 @@ def _follow_restored(session: Session, changes: Sequence[BatchChange]) -> set[in
             ).scalars()
         )
     return courses
+
+
+def _followed_keys(
+    session: Session, batch_id: int, changes: Sequence[BatchChange]
+) -> dict[str, set[int]]:
+    """For each FOLLOWED table the batch touched, the key values of its rows (read before the
+    rows are deleted or restored)."""
+    found: dict[str, set[int]] = {}
+    for name, key in FOLLOWED.items():
+        t = metadata.tables[name]
+        keys = set(session.execute(select(t.c[key]).where(t.c.batch_id == batch_id)).scalars())
+        changed = [ch.row_id for ch in changes if ch.table_name == name]
+        for i in range(0, len(changed), 500):
+            keys.update(
+                session.execute(select(t.c[key]).where(t.c.id.in_(changed[i : i + 500])))
+                .scalars()
+                .all()
+            )
+        if not keys:
+            continue
+        if name not in UNDO_FOLLOWERS:
+            raise RuntimeError(f"undoing {name} rows needs its follower loaded")
+        found[name] = {int(k) for k in keys}
+    return found
 
 
 def _recount_courses(session: Session, course_ids: set[int]) -> None:

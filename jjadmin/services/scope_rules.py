@@ -222,6 +222,62 @@ def project_scope_sql(actor: Actor, alias: str) -> tuple[str, dict[str, Any]]:
     return f"({where})", params
 
 
+# 成绩登记 (SPEC §6 Grade; the seed's 培训成绩管理): which courses each role grades — the
+# levels it grades (None: any) and the course columns that must hold the actor's value (any
+# one matching; none listed: every course). A school grades only its own 校本 courses, and
+# only those of the current year (seed: "此处只能登记本年度的校本培训成绩，其他年度成绩仅可查看").
+
+
+@dataclass(frozen=True)
+class Grader:
+    levels: tuple[str, ...] | None = None
+    limits: tuple[Limit, ...] = ()
+    this_year_only: bool = False
+
+
+GRADERS: dict[str, Grader] = {
+    "city": Grader(),
+    "district": Grader(
+        levels=("区级培训",),
+        limits=(Limit("course", "district_code", "district_code", "district_code"),),
+    ),
+    # the courses it charges for or declared, as its 专项 projects
+    "institution": Grader(limits=PROJECTS["institution"]),
+    "school": Grader(
+        levels=("校本培训",),
+        limits=(Limit("course", "school_id", "acting_school_id", "school_id"),),
+        this_year_only=True,
+    ),
+}
+
+
+class GradedLike(Protocol):
+    @property
+    def level(self) -> Any: ...
+
+    @property
+    def period(self) -> Any: ...
+
+
+def grading_refusal(actor: Actor, course: GradedLike, year_now: int) -> str | None:
+    """Why the actor may not grade `course` (None: it may). `course` carries level, period
+    and the columns GRADERS name."""
+    grader = GRADERS.get(scope_role(actor))
+    if grader is None:
+        return "无权登记成绩"
+    if grader.levels is not None and course.level not in grader.levels:
+        return f"无权登记{course.level}课程的成绩（只能登记{'、'.join(grader.levels)}课程）"
+    if grader.limits and not any(
+        getattr(course, limit.column) == limit_value(actor, limit)
+        and limit_value(actor, limit) not in (None, "")
+        for limit in grader.limits
+    ):
+        return "无权登记该课程的成绩（不是本单位的课程）"
+    if grader.this_year_only and 2000 + int(str(course.period)[:2]) != year_now:
+        return "只能登记本年度的校本培训成绩，其他年度成绩仅可查看"
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # The same rule, table by table: how a row of each table reaches a unit. The services use
 # school_in_scope / course_in_scope on the unit a row leads to; a city's PostgreSQL turns these
@@ -424,7 +480,8 @@ TABLES: dict[str, TableRule] = {
 # Foreign keys that look like a unit link but are not the row's unit: each says why.
 NOT_LINKS: dict[str, tuple[str, ...]] = {
     "credit_declaration": ("attachment_id",),  # the teacher's own proof
-    "credit_record": ("declaration_id", "grade_id", "course_id"),  # where hours came from
+    "credit_record": ("batch_id",),  # the import that posted it (the teacher's row is the unit)
+    "certificate": ("issued_by",),  # who printed it: the teacher's and the course's row
     "special_training_review": ("application_id",),  # repeats the application's links
     "verification_code": ("token_id",),  # the session the code verifies: the account's own
     "notice": ("school_id", "district_code"),  # its audience is notice_target's (below)

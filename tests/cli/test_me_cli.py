@@ -118,6 +118,7 @@ def test_me_drop_works_inside_the_window_only(cli: Cli, me: Me) -> None:
 def test_me_hours_sums_the_year(cli: Cli, me: Me) -> None:
     cli.json("me", "enroll", "M01")
     doc = cli.json("me", "hours")
+    ledger = {k: doc.pop(k) for k in ("learner_no", "name", "items", "total")}
     assert doc == {
         "year": 2026,
         "required_hours": "72",
@@ -125,6 +126,12 @@ def test_me_hours_sums_the_year(cli: Cli, me: Me) -> None:
         "enrolled_hours": "24",
         "missing_hours": "48",
         "by_type": {},
+    }
+    assert ledger == {
+        "learner_no": me.learner_no,
+        "name": ledger["name"],
+        "items": [],
+        "total": "0",
     }
 
 

@@ -153,6 +153,7 @@ def test_with_few_hours_missing_five_courses_are_recommended(
             hours=Decimal(70),
             hour_type="专业科目",
             source="declaration",
+            source_ref="1",
             title="学时申报",
             created_at=NOW,
         )
@@ -189,6 +190,7 @@ def test_my_hours_add_credit_records_and_this_years_enrollments(
                 hours=hours,
                 hour_type=kind,
                 source="grade",
+                source_ref=kind,
                 title="课程",
                 created_at=NOW,
             )
@@ -200,6 +202,7 @@ def test_my_hours_add_credit_records_and_this_years_enrollments(
             hours=Decimal(50),
             hour_type="公需科目",
             source="grade",
+            source_ref="9",
             title="去年",
             created_at=NOW,
         )
