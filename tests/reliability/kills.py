@@ -60,6 +60,13 @@ KILLS: tuple[Kill, ...] = (
     Kill("enroll import", _file("enroll", "--period", "2601"), IMPORT_POINTS, "import.applied"),
     Kill("transfer import", _file("transfer"), IMPORT_POINTS, "import.applied"),
     Kill(
+        "grade import",
+        _file("grade", "--period", "2601"),
+        IMPORT_POINTS,
+        "import.applied",
+        now=SELECTED,
+    ),
+    Kill(
         "bill import-payments",
         _file("payments"),
         _points("bill.pay", 1, 2, 6),

@@ -92,6 +92,13 @@ MATRIX: dict[str, Row] = {
     "course reject": r("course reject C1 --period 2601 --reason 不符", "city", "district"),
     "course show": r("course show C1 --period 2601", "*"),
     "course template": r("course template {out}", "*", "anonymous"),
+    "credits annual": r("credits annual --year 2026", "city", "district", "school"),
+    "credits certificate": r(
+        "credits certificate {T} --course C1 --period 2601 --out {outpdf}", "admins"
+    ),
+    "credits cycle": r("credits cycle --cycle 2021-2025", "city", "district", "school"),
+    "credits ledger": r("credits ledger {T}", "admins", "teacher"),
+    "credits verify": r("credits verify ABCDEF", "*", "anonymous"),
     "db backup": r("db backup {out}", "city", "system"),
     "db check": r("db check", "*", "anonymous"),  # the file's integrity, no data
     "db init": r("db init", "*", "anonymous"),
@@ -106,9 +113,14 @@ MATRIX: dict[str, Row] = {
     "enroll list": r("enroll list --period 2601", "*"),
     "enroll stats": r("enroll stats --period 2601", "admins", "system"),
     "enroll template": r("enroll template {out}", "*", "anonymous"),
+    "grade import": r("grade import {xlsx} --period 2601", "admins"),  # junk sheet: exit 1 first
+    "grade list": r("grade list --period 2601", "admins"),
+    "grade stats": r("grade stats --period 2601", "admins"),
+    "grade template": r("grade template {out}", "*", "anonymous"),
     "login": r("login {U} --password-stdin"),  # no password given: exit 3 for all
     "logout": r("logout", "*", "anonymous"),
     "me apply": r("me apply C1", "teacher", "school"),  # a school: exit 2, name --teacher
+    "me certificate": r("me certificate --course C1 --period 2601 --out {outpdf}", "teacher"),
     "me courses": r("me courses", "teacher"),
     "me drop": r("me drop C1", "teacher"),
     "me enroll": r("me enroll C1", "teacher"),

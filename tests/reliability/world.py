@@ -238,6 +238,14 @@ def inputs(world: World, tmp: Path) -> dict[str, Path]:
     files["clear"] = make_xlsx(
         tmp / "fubiao2.xlsx", [["学员学号", "学员姓名"], [world.learner["t3"], world.names["t3"]]]
     )
+    files["grade"] = make_xlsx(
+        tmp / "grades.xlsx",
+        [
+            ["学号", "课程编号", "成绩"],
+            [world.learner["t1"], "C1", 85],
+            [world.learner["t2"], "C1", 90],
+        ],
+    )
     proof = tmp / "seal.pdf"
     proof.write_bytes(PDF)
     files["proof"] = proof
