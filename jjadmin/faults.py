@@ -16,7 +16,8 @@ The points (docs/decisions.md, "Fault points"):
 - named points inside the critical steps of the bulk and racing services: `import.locked`
   (the unit's import lock taken), `import.validated`, `import.applied`, `enroll.seats` (the
   courses' seats read), `transfer.decide`, `bill.pay`, `bill.generate`, `period.close`,
-  `special_user.clear`, `batch.undo`, `db.backup`.
+  `special_user.clear`, `batch.undo`, `db.backup`, `file.publish` (an export written whole,
+  before it is renamed into place).
 """
 
 from __future__ import annotations

@@ -43,6 +43,9 @@ def publish(tmp: str | Path, path: Path) -> Path:
     and error workbooks carry personal data; docs/decisions.md, "Personal data at rest")."""
     import os
 
+    from jjadmin import faults
+
     os.chmod(tmp, 0o600)
+    faults.point("file.publish")  # the whole file is written, not yet in place
     os.replace(tmp, path)
     return path

@@ -109,6 +109,12 @@ KILLS: tuple[Kill, ...] = (
         "tx.before_commit",
     ),
     Kill(
+        "credits annual",
+        lambda w, f, tmp: ["--year", "2026", "--out", str(tmp / "annual.xlsx")],
+        ("tx.begin", "file.publish"),
+        "file.publish",
+    ),
+    Kill(
         "db backup",
         lambda w, f, tmp: [str(tmp / "backup.db")],
         ("db.backup",),
