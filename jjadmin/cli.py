@@ -313,6 +313,10 @@ def root(
     """继教管理命令行。数据库：--db 或 JJADMIN_DATABASE_URL，默认用户数据目录下的 jjadmin.db。"""
     from jjadmin.config import SettingsError, get_settings
 
+    # Every file jjadmin creates (the database and its -wal/-shm, backups, exports, error
+    # workbooks, PDFs, logs) may hold personal data: owner-only, whatever the user's umask.
+    os.umask(0o077)
+
     try:
         settings = get_settings(database_url=db, debug=debug or None)
     except SettingsError as exc:

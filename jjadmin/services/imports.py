@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.db import try_unit_lock
 from jjadmin.errors import Conflict, NotFound, PermissionDenied
 from jjadmin.models import BatchChange, ImportBatch, metadata
@@ -139,7 +140,9 @@ def run_import(
     with ctx.transaction() as session:
         if not try_unit_lock(session, f"import:{unit}"):
             raise Conflict("本单位正在进行另一项导入，请稍后再试")
+        faults.point("import.locked")
         validate(session, actor, rows, report)
+        faults.point("import.validated")
         bad = report.rejected_rows
         good = _without_rows(rows, bad)
         if bad and not options.skip_invalid and not options.dry_run:
@@ -161,6 +164,7 @@ def run_import(
         apply(session, actor, good, report, writer)
         writer.flush()
         # `skipped` is what was left as it was; rejected rows count only as errors (SPEC §2)
+        faults.point("import.applied")
         batch.total, batch.created, batch.updated = report.total, report.created, report.updated
         batch.skipped, batch.rejected = report.skipped, len(bad)
         report.batch_id = batch.id
@@ -287,6 +291,7 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
             raise PermissionDenied("无权撤销该批次")
         if b.state == "undone":
             raise Conflict(f"批次 {batch_id} 已撤销")
+        faults.point("batch.undo")
         conflicts: list[str] = []
         changes = (
             session.execute(
