@@ -29,10 +29,13 @@ COMMANDS = [
     ("me", "me", "学员个人平台"),
     ("bill", "bill", "缴费管理（账单、缴款通知书、缴费、对账）"),
     ("special_user", "special-user", "特殊用户"),
+    ("ability", "ability", "能力提升工程（试点、诊断测评、课程推荐、确认选课）"),
+    ("notice", "notice", "公告管理"),
+    ("complaint", "complaint", "投诉意见管理"),
     ("audit", "audit", "审计日志"),
     ("batch", "batch", "导入批次"),
     ("grade", "grade", "成绩管理（成绩登记、成绩查询、课程通过率）"),
-    ("credits", "credits", "学时管理（学时台账、年度验证、周期验证、学习证明）"),
+    ("credits", "credits", "学时管理（学时申报与审核、学时台账、年度验证、周期验证、学习证明）"),
 ]
 
 
@@ -309,6 +312,10 @@ def root(
 ) -> None:
     """继教管理命令行。数据库：--db 或 JJADMIN_DATABASE_URL，默认用户数据目录下的 jjadmin.db。"""
     from jjadmin.config import SettingsError, get_settings
+
+    # Every file jjadmin creates (the database and its -wal/-shm, backups, exports, error
+    # workbooks, PDFs, logs) may hold personal data: owner-only, whatever the user's umask.
+    os.umask(0o077)
 
     try:
         settings = get_settings(database_url=db, debug=debug or None)

@@ -117,6 +117,8 @@ class Settings:
     # a city on PostgreSQL: login roles are named prefix + username (`db roles sync`)
     pg_role_prefix: str = "jj_"
     pg_connection_limit: int = 20
+    # texts per second a bulk SMS run (`notice post --sms`) sends at most
+    sms_rate: int = 1000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_url", normalise_database_url(self.database_url))
@@ -150,6 +152,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "credit_rules": _path,
     "pg_role_prefix": _role_prefix,
     "pg_connection_limit": _positive_int,
+    "sms_rate": _positive_int,
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from jjadmin import faults
 from jjadmin.errors import JjadminError, NotFound, UsageError
 from jjadmin.rawdb import (
     INSUFFICIENT_PRIVILEGE,
@@ -85,15 +86,25 @@ def make_engine(url: str, *, create: bool = False, echo: bool = False) -> Engine
                 )
             if create:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                if not path.exists() and not is_read_only_url(url):
+                    # owner-only from the start: SQLite gives its -wal and -shm the same mode
+                    import os
+
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         else:
             kwargs["poolclass"] = StaticPool
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
+        faults.install(engine, stage="before")
         _install_sqlite_events(engine, wal=path is not None and not is_read_only_url(url))
+        faults.install(engine, stage="after")
         return engine
     kwargs["pool_pre_ping"] = False
     kwargs["connect_args"] = {"connect_timeout": 5}
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    faults.install(engine, stage="before")
+    faults.install(engine, stage="after")
+    return engine
 
 
 def _install_sqlite_events(engine: Engine, *, wal: bool) -> None:

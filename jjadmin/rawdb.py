@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from jjadmin import faults
 from jjadmin.errors import JjadminError, NotFound
 
 UNINITIALISED = "数据库尚未初始化"
@@ -40,6 +41,8 @@ def describe_error(message: str, where: str) -> str:
     """One Chinese line for a driver error message about the database at `where`."""
     first = message.strip().splitlines()[0] if message.strip() else ""
     low = first.lower()
+    if "disk is full" in low or "no space left" in low or "could not extend" in low:
+        return f"磁盘空间已满，本次操作未写入任何数据（释放磁盘空间后重试）：{where}"
     if "readonly" in low or "read-only" in low:
         return f"数据库文件只读，无法写入：{where}"
     if "unable to open" in low:
@@ -307,16 +310,22 @@ class RawWriter(RawReader):
             raise mapped from exc
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
-        return self._run(sql, params)
+        count = self._run(sql, params)
+        faults.point("db.write")
+        return count
 
     def begin(self) -> None:
+        faults.point("tx.begin")
         if self.dialect == "sqlite":
             if self.reader:
                 self._run("PRAGMA query_only=OFF", None)
             self._run("PRAGMA foreign_keys=ON", None)
             self._run("BEGIN IMMEDIATE", None)
+        faults.point("tx.start")
 
     def finish(self, *, commit: bool) -> None:
+        if commit:
+            faults.point("tx.before_commit")
         if self.dialect == "sqlite":
             if self.conn.in_transaction:
                 self._run("COMMIT" if commit else "ROLLBACK", None)
@@ -326,8 +335,18 @@ class RawWriter(RawReader):
             self.conn.commit()
         else:
             self.conn.rollback()
+        if commit:
+            faults.point("tx.after_commit")
 
     def when(self, moment: datetime) -> Any:
         if self.dialect == "sqlite":
             return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return moment
+
+
+def bind_instant(reader: RawReader, moment: datetime) -> Any:
+    """An instant bound for a read the way the models store it (as RawWriter.when does for
+    writes: SQLite naive UTC text with microseconds, PostgreSQL aware)."""
+    if reader.dialect == "sqlite":
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return moment

@@ -107,12 +107,30 @@ def _truncate_pg(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The models' schema in a SQLite file, made once per session (per xdist worker)."""
+    path = tmp_path_factory.mktemp("schema") / "schema.db"
+    eng = make_engine(f"sqlite:///{path}", create=True)
+    metadata.create_all(eng)
+    eng.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, pg_schema_url: str | None) -> Iterator[Engine]:
-    """A fresh schema on every backend under test."""
+def engine(
+    request: pytest.FixtureRequest,
+    pg_schema_url: str | None,
+    sqlite_schema_file: Path,
+    tmp_path: Path,
+) -> Iterator[Engine]:
+    """A fresh schema on every backend under test. SQLite is a file in WAL mode, as users run
+    it (a copy of a session-wide schema file), not an in-memory database."""
     if request.param == "sqlite":
-        eng = make_engine("sqlite://")
-        metadata.create_all(eng)
+        import shutil
+
+        shutil.copyfile(sqlite_schema_file, tmp_path / "service.db")
+        eng = make_engine(f"sqlite:///{tmp_path / 'service.db'}")
     else:
         assert pg_schema_url
         eng = make_engine(pg_schema_url)
@@ -281,9 +299,12 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite_templat
     """A CLI with an initialised SQLite database and the city admin `admin` logged in."""
     import shutil
 
-    outbox = Outbox(tmp_path / "sms.jsonl")
     shutil.copyfile(migrated_sqlite_template, tmp_path / "jj.db")
-    url = f"sqlite:///{tmp_path / 'jj.db'}"
+    return _start_cli(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'jj.db'}")
+
+
+def _start_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> Cli:
+    outbox = Outbox(tmp_path / "sms.jsonl")
     monkeypatch.setenv("JJADMIN_DATABASE_URL", url)
     monkeypatch.setenv("JJADMIN_SESSION_FILE", str(tmp_path / "session.json"))
     monkeypatch.setenv("JJADMIN_SMS", f"file:{outbox.path}")
@@ -308,6 +329,53 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, migrated_sqlite_templat
     return c
 
 
+@pytest.fixture(scope="session")
+def pg_cli_template() -> Iterator[str | None]:
+    """A migrated PostgreSQL database to copy (CREATE DATABASE … TEMPLATE) per CLI test."""
+    if not PG_URL:
+        yield None
+        return
+    url = create_pg_database("jjclitpl")
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def any_cli(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_sqlite_template: Path,
+    pg_cli_template: str | None,
+) -> Iterator[Cli]:
+    """The `cli` fixture on every backend under test: SQLite (a file, WAL) and PostgreSQL (a
+    fresh database copied from a migrated template)."""
+    if request.param == "sqlite":
+        import shutil
+
+        shutil.copyfile(migrated_sqlite_template, tmp_path / "jj.db")
+        yield _start_cli(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'jj.db'}")
+        return
+    assert pg_cli_template
+    from sqlalchemy.engine import make_url
+
+    name = f"jjcli_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_admin_url(pg_cli_template), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(pg_cli_template).database}"')
+        )
+    admin.dispose()
+    url = make_url(pg_cli_template).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield _start_cli(tmp_path, monkeypatch, url)
+    finally:
+        drop_pg_database(url)
+
+
 @pytest.fixture
 def xlsx(tmp_path: Path) -> Callable[..., Path]:
     """xlsx(name, headers, rows) → a workbook built in the test."""
@@ -326,3 +394,17 @@ def xlsx(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return build
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say loudly when the PostgreSQL half of the suite did not run."""
+    if not PG_URL:
+        line = "!" * 78
+        terminalreporter.write_line(line, red=True, bold=True)
+        terminalreporter.write_line(
+            "PostgreSQL 未测试：JJADMIN_TEST_PG_URL 未设置，所有 PostgreSQL 用例均已跳过"
+            "（.ci/run 会建库并运行它们）",
+            red=True,
+            bold=True,
+        )
+        terminalreporter.write_line(line, red=True, bold=True)

@@ -63,7 +63,12 @@ def run_import_command(
 
 
 def finish_import(
-    out: Output, outcome: ImportOutcome, *, errors_to: Path | None, title: str = "导入"
+    out: Output,
+    outcome: ImportOutcome,
+    *,
+    errors_to: Path | None,
+    title: str = "导入",
+    refusal: tuple[str, str] | None = None,
 ) -> None:
     """Render the report; write the error workbook to `errors_to`; exit 1 when any row was
     bad.
@@ -105,6 +110,9 @@ def finish_import(
         if not out.as_json:
             if report.dry_run:
                 out.err.print("[red]校验未通过[/red]")
+            elif refusal is not None:  # a sheet judged whole (no --skip-invalid)
+                out.err.print(f"[red]错误：{refusal[0]}[/red]")
+                out.hint(refusal[1])
             elif report.batch_id is None and report.created == 0 and report.updated == 0:
                 out.err.print("[red]错误：导入数据有错误，未写入任何数据[/red]")
                 out.hint(

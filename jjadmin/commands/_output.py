@@ -177,7 +177,12 @@ def select_columns(columns: Sequence[Col], wanted: str | None) -> list[Col]:
     return chosen or list(columns)
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
 def to_jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values of a large document: answered first
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: to_jsonable(v) for k, v in dataclasses.asdict(value).items()}
     if hasattr(value, "model_dump"):

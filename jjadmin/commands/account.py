@@ -69,6 +69,15 @@ def account_add(
     out.result(f"已创建账号 {view.username}（{view.name}）", username=view.username, role=view.role)
 
 
+TOKEN_COLUMNS = [
+    Col("id", "编号", whole=True),
+    Col("username", "账号"),
+    Col("created_at", "签发时间", fmt=lambda v: f"{v:%Y-%m-%d %H:%M}"),
+    Col("expires_at", "有效至", fmt=lambda v: f"{v:%Y-%m-%d}"),
+    Col("state", "状态"),
+]
+
+
 @app.command("list", epilog="示例：jjadmin account list --columns 用户名,角色")
 def account_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """列出管辖范围内的管理员账号。"""
@@ -237,16 +246,35 @@ def account_phone(
     out.result("手机已重新绑定", confirmed=True)
 
 
-@app.command("token", epilog="示例：jjadmin account token --days 30 --json")
+@app.command(
+    "token",
+    epilog="示例：jjadmin account token cron --days 365；jjadmin account token cron --list；"
+    "jjadmin account token cron --revoke 3",
+)
 def account_token(
     ctx: typer.Context,
     username: str,
     days: Annotated[int, typer.Option("--days", help="有效天数")] = 365,
+    list_: Annotated[bool, typer.Option("--list", help="列出该账号的访问令牌")] = False,
+    revoke: Annotated[int | None, typer.Option("--revoke", help="吊销编号为 ID 的访问令牌")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """为账号签发自动化令牌（设置为 JJADMIN_TOKEN；只显示一次）。"""
+    """为账号签发自动化令牌（设置为 JJADMIN_TOKEN；只显示一次），或列出、吊销其令牌。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import accounts
+    from jjadmin.services import accounts, tokens
+
+    if list_ and revoke is not None:
+        from jjadmin.errors import UsageError
+
+        raise UsageError("--list 与 --revoke 只能选一个")
+    if list_:
+        rows = tokens.list_tokens(service_context(ctx), username)
+        out.table(rows, TOKEN_COLUMNS, title=f"{username} 的访问令牌")
+        return
+    if revoke is not None:
+        view = tokens.revoke_token(service_context(ctx), username, revoke)
+        out.result(f"已吊销访问令牌 {view.id}（{view.username}）", id=view.id, state=view.state)
+        return
 
     issued = accounts.issue_token(service_context(ctx), username, days=days)
     if as_json:

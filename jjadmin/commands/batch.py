@@ -65,8 +65,8 @@ def batch_undo(
 ) -> None:
     """撤销一个批次自己的修改（之后被改动过的记录会被列出，且不做任何修改）。"""
     out = output(ctx, as_json=as_json)
-    from jjadmin.services import credits as _credits  # noqa: F401  (the ledger follows grades)
     from jjadmin.services import imports
+    from jjadmin.services.credits import grades as _grades  # noqa: F401  (the ledger follows)
 
     sc = service_context(ctx)
     if not yes:

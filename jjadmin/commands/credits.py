@@ -15,7 +15,9 @@ from jjadmin.commands._context import output, service_context
 from jjadmin.commands._options import JsonOpt, OverwriteOpt, SchoolOpt
 from jjadmin.commands._output import Col, Output
 
-app = typer.Typer(help="学时管理", no_args_is_help=True)
+app = typer.Typer(
+    help="学时管理（学时申报与审核、学时台账、年度验证、周期验证、学习证明）", no_args_is_help=True
+)
 
 BAR_WIDTH = 30
 SCHOOLS_SHOWN = 30
@@ -325,5 +327,7 @@ def credits_verify(
     )
 
 
-# 学时申报 commands (commands/credits_declare.py) register on `app` when imported here:
-# from jjadmin.commands import credits_declare  # noqa: E402,F401
+# 学时申报 (declare, resubmit, review, list, show, import, template): commands/credits_declare.py
+from jjadmin.commands import credits_declare  # noqa: E402
+
+app.registered_commands.extend(credits_declare.app.registered_commands)

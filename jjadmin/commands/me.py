@@ -186,8 +186,8 @@ def me_enroll(
         bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
     ] = False,
 ) -> None:
-    """自主选课（仅在选课时间内；“能力提升工程”课程只能在这里由本人选；校本培训由学校报读，
-    专项培训须报名：jjadmin me apply）。"""
+    """自主选课（仅在选课时间内；“能力提升工程”课程须诊断测评后用 jjadmin ability confirm
+    确认；校本培训由学校报读，专项培训须报名：jjadmin me apply）。"""
     from jjadmin.commands._context import output, service_context
     from jjadmin.commands.enroll import render_enroll_report
     from jjadmin.services import enrollment as enrollments
@@ -224,6 +224,55 @@ def me_apply(
         service_context(ctx), course=course, period=period, note=note
     )
     render_applied(out, view)
+
+
+@app.command(
+    "declare",
+    epilog="示例: jjadmin me declare --year 2026 --project 课堂教学研修 "
+    "--institution 广州市教育研究院 "
+    "--from 2026-03-02 --to 2026-03-06 --hours 40 --hour-type 专业科目 --attach 结业证书.pdf",
+)
+def me_declare(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Option("--year", help="培训年度，如 2026")] = None,
+    project: Annotated[str | None, typer.Option("--project", help="项目名称")] = None,
+    institution: Annotated[str | None, typer.Option("--institution", help="培训机构")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="开始日期，如 2026-03-02")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="结束日期，如 2026-03-06")] = None,
+    hours: Annotated[str | None, typer.Option("--hours", help="学时（大于 0，最多 1000）")] = None,
+    hour_type: Annotated[
+        str | None, typer.Option("--hour-type", help="学时类型：公需科目|专业科目|个人选修")
+    ] = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option("--attach", help="证明材料（PDF、JPG、PNG，每个 ≤ 10 MB；可多次给出）"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """个人申报继续教育学时（在“非广州市中小学教师继续教育网”参加的培训），打印申报编号；
+    所在学校初审、区终审通过后计入学时。被退回后用 jjadmin credits resubmit 编号 重新提交。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.credits_declare import declaration_input, render_declared
+    from jjadmin.services.credits.declare import declare_credit
+
+    out = output(ctx, as_json=as_json)
+    view = declare_credit(
+        service_context(ctx),
+        learner_no=None,
+        values=declaration_input(
+            year=year,
+            project=project,
+            institution=institution,
+            start=start,
+            end=end,
+            hours=hours,
+            hour_type=hour_type,
+        ),
+        attachments=attach or [],
+    )
+    render_declared(out, view)
 
 
 @app.command("drop", epilog="示例: jjadmin me drop C2601001")
@@ -338,3 +387,115 @@ def me_passwd(
         old, new = ask_password("原密码"), ask_password("新密码")
     passwords.change_password(service_context(ctx), old=old, new=new)
     out.result("密码已修改")
+
+
+@app.command(
+    "notices", epilog="示例: jjadmin me notices --unread；查看内容：jjadmin notice show 编号"
+)
+def me_notices(
+    ctx: typer.Context,
+    unread: Annotated[bool, typer.Option("--unread", help="只看未读的公告")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """通知公告：发给本校（及本区、全部单位）的公告。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands.notice import render_list
+    from jjadmin.services import notices
+
+    out = output(ctx, as_json=as_json)
+    items, total = notices.list_notices(service_context(ctx), unread=unread)
+    render_list(out, items, total, title="通知公告")
+
+
+def _me_complaint() -> typer.Typer:
+    from jjadmin.commands.complaint import me_app
+
+    return me_app
+
+
+app.add_typer(_me_complaint(), name="complaint")
+
+
+STATE_LABELS = {"active": "已选", "dropped": "已取消", "voided": "已作废"}
+
+
+@app.command(
+    "archive",
+    epilog="示例: jjadmin me archive；jjadmin me archive --year 2026；"
+    "jjadmin me archive --period 2601（本期课单：状态、缴费、成绩）",
+)
+def me_archive(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Option("--year", help="只看该年度的课程")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="只看该期的课程")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
+    ] = False,
+) -> None:
+    """我的档案：各期所选课程（状态、缴费、成绩、获得学时），按年度汇总，以及专项培训记录。"""
+    from jjadmin.commands._context import output, service_context
+    from jjadmin.commands._output import Col
+    from jjadmin.services.learner_archive import my_archive
+
+    out = output(ctx, as_json=as_json)
+    a = my_archive(service_context(ctx), year=year, period=period)
+    if as_json:
+        out.emit(
+            {
+                "learner_no": a.learner_no,
+                "name": a.name,
+                "items": a.items,
+                "total": len(a.items),
+                "years": a.years,
+                "special_training": a.special_training,
+            }
+        )
+        return
+    out.line(f"{a.name}（{a.learner_no}）的学习档案")
+    out.table(
+        a.years,
+        [
+            Col("year", "年度"),
+            Col("courses", "所选课程", justify="right"),
+            Col("passed", "通过", justify="right"),
+            Col("credited_hours", "课程获得学时", justify="right"),
+            Col("ledger_hours", "年度学时（台账，含申报）", justify="right"),
+            Col(
+                "ledger_by_type",
+                "按学时类型",
+                fmt=lambda v: "；".join(f"{k} {x}" for k, x in v.items()),
+            ),
+        ],
+        title="学习结果（年度汇总）",
+    )
+    out.table(
+        a.items,
+        [
+            Col("period", "期数"),
+            Col("course_code", "课程编号", whole=True),
+            Col("name", "课程名称"),
+            Col("level", "培训级别"),
+            Col("hour_type", "学时类型"),
+            Col("hours", "学时", justify="right"),
+            Col("state", "状态", fmt=lambda v: STATE_LABELS.get(v, v)),
+            Col("paid", "缴费", fmt=lambda v: "已缴费" if v else "未缴费"),
+            Col("score", "成绩", justify="right"),
+            Col("passed", "结果", fmt=lambda v: "" if v is None else ("通过" if v else "未通过")),
+            Col("credited_hours", "获得学时", justify="right"),
+        ],
+        title="学习结果（课程）",
+    )
+    if a.special_training:
+        out.table(
+            a.special_training,
+            [
+                Col("period", "期数"),
+                Col("course_code", "课程编号"),
+                Col("name", "专项培训项目"),
+                Col("state", "状态"),
+                Col("applied_at", "报名时间", fmt=lambda v: str(v)[:16].replace("T", " ")),
+            ],
+            title="专项培训记录",
+        )

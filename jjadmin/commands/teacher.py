@@ -465,6 +465,31 @@ def teacher_archive(
     )
 
 
+@app.command(
+    "purge",
+    epilog="示例：jjadmin teacher purge 44012600000001 --yes（教师须已归档，且无未缴费、"
+    "特殊用户或未审结的学时申报）",
+)
+def teacher_purge(
+    ctx: typer.Context,
+    learner_no: LearnerArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="确认清除（无终端时必须给出）")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """应本人要求清除已归档教师的个人信息（姓名、身份证号、手机号等；学号与学时记录保留）。"""
+    out = output(ctx, as_json=as_json)
+    from jjadmin.commands._prompt import confirm, interactive
+    from jjadmin.errors import UsageError
+    from jjadmin.services.teachers.purge import purge_teacher
+
+    if not yes:
+        if not interactive():
+            raise UsageError("清除个人信息不可恢复：请加 --yes 确认")
+        confirm(f"清除学号 {learner_no} 的个人信息？此操作不可恢复", yes=False)
+    no = purge_teacher(service_context(ctx), learner_no)
+    out.result(f"已清除学号 {no} 的个人信息", learner_no=no)
+
+
 @app.command("reopen", epilog="示例：jjadmin teacher reopen 44012600000001")
 def teacher_reopen(ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False) -> None:
     """重新更新：退回教师信息，让教师在个人平台修改后重新提交审核。"""

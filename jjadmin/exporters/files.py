@@ -39,12 +39,13 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def publish(tmp: str | Path, path: Path) -> Path:
-    """Move a finished temporary file into place with the permissions a new file gets
-    (the umask), not the 0600 of `tempfile.mkstemp`."""
+    """Move a finished temporary file into place, readable by its owner only (0600: exports
+    and error workbooks carry personal data; docs/decisions.md, "Personal data at rest")."""
     import os
 
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
+    from jjadmin import faults
+
+    os.chmod(tmp, 0o600)
+    faults.point("file.publish")  # the whole file is written, not yet in place
     os.replace(tmp, path)
     return path

@@ -57,6 +57,8 @@ COURSE_COLUMNS = [
     ColumnSpec("提升工程类别", "ability_category", parse=partial(check_in_list, "提升工程类别")),
     ColumnSpec("适用学段", "stages", parse=partial(parse_value_set, "任教学段")),
     ColumnSpec("适用学科", "subjects", parse=partial(parse_value_set, "任教学科")),
+    # 提升工程: the course's dimension of the ICT-competence standard (optional)
+    ColumnSpec("能力维度", "ability_dimension", parse=partial(check_in_list, "能力维度")),
 ]
 
 # For `course template`: text-formatted code columns and drop-down lists.
@@ -67,6 +69,7 @@ VALUE_LISTS = {
     "course_type": "课程类型",
     "hour_type": "学时类型",
     "ability_category": "提升工程类别",
+    "ability_dimension": "能力维度",
 }
 
 

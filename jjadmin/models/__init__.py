@@ -5,6 +5,7 @@ from jjadmin.models.billing import Bill, Payment, SpecialUser
 from jjadmin.models.course import (
     AbilityAssessment,
     AbilityConfig,
+    AbilitySelection,
     Course,
     Enrollment,
     Grade,
@@ -14,10 +15,18 @@ from jjadmin.models.credit import (
     Attachment,
     Certificate,
     CreditDeclaration,
+    CreditDeclarationAttachment,
     CreditRecord,
     CreditReview,
 )
 from jjadmin.models.misc import AuditLog, BatchChange, Complaint, ImportBatch, Notice
+from jjadmin.models.notices import (
+    ComplaintReply,
+    ComplaintWindow,
+    NoticeRead,
+    NoticeSms,
+    NoticeTarget,
+)
 from jjadmin.models.org import (
     Account,
     AuthToken,
@@ -39,13 +48,17 @@ from jjadmin.models.teacher import (
 __all__ = [
     "AbilityAssessment",
     "AbilityConfig",
+    "AbilitySelection",
     "Account",
     "Attachment",
+    "CreditDeclarationAttachment",
     "AuditLog",
     "AuthToken",
     "BatchChange",
     "Bill",
     "Complaint",
+    "ComplaintReply",
+    "ComplaintWindow",
     "Course",
     "CreditDeclaration",
     "Certificate",
@@ -57,6 +70,9 @@ __all__ = [
     "Grade",
     "ImportBatch",
     "Notice",
+    "NoticeRead",
+    "NoticeSms",
+    "NoticeTarget",
     "Payment",
     "Period",
     "Principal",

@@ -52,6 +52,9 @@ class Course(SQLModel, table=True):
     district_code: str | None = Field(default=None, foreign_key="district.code", max_length=6)
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
     ability_category: str | None = Field(default=None, max_length=10)
+    # 能力维度 of a 提升工程 course (the national standard's five): 专业必修 of the teacher's
+    # topic dimension is preferred (`ability recommend`)
+    ability_dimension: str | None = Field(default=None, max_length=10)
     stages: str | None = Field(default=None, max_length=100)  # 适用学段, '、'-joined
     subjects: str | None = Field(default=None, max_length=200)  # 适用学科
     approval: str = Field(default="approved", max_length=10)  # pending|approved|rejected
@@ -149,3 +152,24 @@ class AbilityAssessment(SQLModel, table=True):
     result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     confirmed: bool = Field(default=False)
     created_at: datetime = Field(sa_type=TZDateTime)
+
+
+class AbilitySelection(SQLModel, table=True):
+    """提升工程选课: one row per course a teacher confirmed for a period (`ability confirm`),
+    with its category, whether it is one of the three required courses (never dropped) and
+    why it was chosen; `state` follows the enrollment (active | dropped)."""
+
+    __tablename__ = "ability_selection"
+    __table_args__ = (UniqueConstraint("teacher_id", "period", "course_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    teacher_id: int = Field(foreign_key="teacher.id", index=True)
+    period: str = Field(foreign_key="period.code", max_length=4)
+    assessment_id: int = Field(foreign_key="ability_assessment.id")
+    course_id: int = Field(foreign_key="course.id", index=True)
+    category: str = Field(max_length=10)  # 提升工程类别
+    required: bool = Field(default=False)
+    reason: str = Field(max_length=200)
+    state: str = Field(default="active", max_length=8)
+    created_at: datetime = Field(sa_type=TZDateTime)
+    updated_at: datetime = Field(sa_type=TZDateTime)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Index, LargeBinary, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from jjadmin.models.base import TZDateTime
@@ -23,6 +24,19 @@ class Attachment(SQLModel, table=True):
     uploaded_at: datetime = Field(sa_type=TZDateTime)
 
 
+class CreditDeclarationAttachment(SQLModel, table=True):
+    """A declaration's proofs (证明材料): many files per declaration, each kept with the round
+    it was submitted in."""
+
+    __tablename__ = "credit_declaration_attachment"
+    __table_args__ = (UniqueConstraint("declaration_id", "attachment_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    declaration_id: int = Field(foreign_key="credit_declaration.id", index=True)
+    attachment_id: int = Field(foreign_key="attachment.id")
+    round: int
+
+
 class CreditDeclaration(SQLModel, table=True):
     """学时申报: personal declaration → school first review → district final review."""
 
@@ -37,12 +51,13 @@ class CreditDeclaration(SQLModel, table=True):
     end_date: date
     hours: Decimal = Field(sa_type=Numeric(7, 1))
     hour_type: str = Field(max_length=10)
-    attachment_id: int | None = Field(default=None, foreign_key="attachment.id")
-    state: str = Field(default="submitted", max_length=16, index=True)
+    proof: str | None = Field(default=None, max_length=200)  # 证明材料 as written on a sheet
+    state: str = Field(default="待初审", max_length=16, index=True)
     round: int = Field(default=1)
     declared_by: int | None = Field(default=None, foreign_key="account.id")
     declared_at: datetime = Field(sa_type=TZDateTime)
     updated_at: datetime = Field(sa_type=TZDateTime)
+    batch_id: int | None = Field(default=None, index=True)  # the import that made it
 
 
 class CreditReview(SQLModel, table=True):
@@ -56,6 +71,8 @@ class CreditReview(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     reviewer_id: int | None = Field(default=None, foreign_key="account.id")
     reviewed_at: datetime = Field(sa_type=TZDateTime)
+    # the declaration as this level saw it (每一轮的申报信息)
+    declared: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
 class CreditRecord(SQLModel, table=True):
@@ -69,8 +86,15 @@ class CreditRecord(SQLModel, table=True):
     __table_args__ = (
         # also serves a teacher's ledger (teacher_id leads): no index of its own
         UniqueConstraint("teacher_id", "source", "source_ref"),
-        # 年度验证 reads a year's rows grouped by teacher and hour type: covering
-        Index("ix_credit_record_year_teacher", "year", "teacher_id", "hour_type", "hours"),
+        # 年度验证 reads a year's rows grouped by teacher, hour type and 校本: covering
+        Index(
+            "ix_credit_record_year_teacher",
+            "year",
+            "teacher_id",
+            "hour_type",
+            "hours",
+            "training_level",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

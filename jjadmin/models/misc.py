@@ -30,13 +30,16 @@ class Complaint(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     teacher_id: int = Field(foreign_key="teacher.id", index=True)
     school_id: int = Field(foreign_key="school.id", index=True)
-    topic: str = Field(max_length=200)
+    topic: str = Field(max_length=200)  # the complaint's title
     body: str
-    state: str = Field(default="open", max_length=10)  # open | replied | closed
+    # stored as the words the JSON carries: 待处理 | 已回复 | 已关闭
+    state: str = Field(default="待处理", max_length=10)
+    year: int | None = Field(default=None, index=True)  # the 年度验证 year of its window
     reply: str | None = None
     replied_by: int | None = Field(default=None, foreign_key="account.id")
     replied_at: datetime | None = Field(default=None, sa_type=TZDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=TZDateTime)
+    closed_by: int | None = Field(default=None, foreign_key="account.id")
     filed_at: datetime = Field(sa_type=TZDateTime)
 
 

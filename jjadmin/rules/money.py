@@ -148,10 +148,11 @@ def parse_hours(value: object) -> Decimal:
     hours = _to_decimal(value, label="学时", code="hours-invalid", suffixes=("学时", "小时"))
     if hours < 0:
         raise InvalidValue(f"学时 {hours} 不能为负数", code="hours-invalid")
-    if hours != hours.quantize(_TENTH, rounding=ROUND_HALF_UP):
-        raise InvalidValue(f"学时 {hours} 最多保留一位小数", code="hours-invalid")
+    # the bound first: quantizing 1e+27 exceeds the context's precision (InvalidOperation)
     if hours > HOURS_MAX:
         raise InvalidValue(f"学时 {hours} 过大", code="hours-invalid")
+    if hours != hours.quantize(_TENTH, rounding=ROUND_HALF_UP):
+        raise InvalidValue(f"学时 {hours} 最多保留一位小数", code="hours-invalid")
     return hours.quantize(_TENTH)
 
 

@@ -248,6 +248,11 @@ def list_accounts(ctx: ServiceContext, *, include_teachers: bool = False) -> lis
         return [_view(session, a) for a in rows]
 
 
+def load_managed(session: Session, actor: Actor, username: str) -> Account:
+    """The account `username`, if the actor manages it. Raises NotFound, PermissionDenied."""
+    return _load_managed(session, actor, username)
+
+
 def _load_managed(session: Session, actor: Actor, username: str) -> Account:
     account = session.execute(
         select(Account).where(col(Account.username) == username.strip())

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from jjadmin import faults
 from jjadmin.errors import (
     AccessDenied,
     AccountLocked,
@@ -391,7 +392,9 @@ class ServiceContext:
         session = self._sessions()
         try:
             yield session
+            faults.point("tx.before_commit")
             session.commit()
+            faults.point("tx.after_commit")
         except DBAPIError as exc:
             session.rollback()
             mapped = db_error(self.engine, exc)

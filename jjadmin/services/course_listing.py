@@ -48,6 +48,7 @@ class CourseView:
     subjects: str | None
     approval: str
     approval_reason: str | None
+    ability_dimension: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ _COLUMNS = (
     "c.period, c.code, c.name, c.level, c.attribute, c.course_type, c.hour_type, c.hours,"
     " c.fee, c.material_fee, c.lecturer, c.declarer, c.charging_unit, c.audience, c.capacity,"
     " c.enrolled, c.status, c.district_code, s.code, c.ability_category, c.stages, c.subjects,"
-    " c.approval, c.approval_reason"
+    " c.approval, c.approval_reason, c.ability_dimension"
 )
 _FROM = " FROM course c LEFT JOIN school s ON s.id = c.school_id"
 
@@ -117,6 +118,7 @@ def _view(r: Any) -> CourseView:
         r[21],
         r[22],
         r[23],
+        r[24],
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.db import try_unit_lock
 from jjadmin.errors import Conflict, NotFound, PermissionDenied
 from jjadmin.models import BatchChange, ImportBatch, metadata
@@ -101,7 +102,8 @@ class BatchWriter:
         if self._changes:
             from sqlalchemy import insert
 
-            self.session.execute(insert(BatchChange), self._changes)
+            # the table, not the entity: Core executemany, without the ORM's bulk machinery
+            self.session.execute(insert(metadata.tables["batch_change"]), self._changes)
             self._changes = []
 
 
@@ -138,7 +140,9 @@ def run_import(
     with ctx.transaction() as session:
         if not try_unit_lock(session, f"import:{unit}"):
             raise Conflict("本单位正在进行另一项导入，请稍后再试")
+        faults.point("import.locked")
         validate(session, actor, rows, report)
+        faults.point("import.validated")
         bad = report.rejected_rows
         good = _without_rows(rows, bad)
         if bad and not options.skip_invalid and not options.dry_run:
@@ -160,6 +164,7 @@ def run_import(
         apply(session, actor, good, report, writer)
         writer.flush()
         # `skipped` is what was left as it was; rejected rows count only as errors (SPEC §2)
+        faults.point("import.applied")
         batch.total, batch.created, batch.updated = report.total, report.created, report.updated
         batch.skipped, batch.rejected = report.skipped, len(bad)
         report.batch_id = batch.id
@@ -249,6 +254,7 @@ ROW_TABLES = {
     "transfer": "batch_id",
     "grade": "batch_id",
     "payment": "batch_id",
+    "credit_declaration": "batch_id",
 }
 # Rows a batch inserted that must still be in their initial state to be undone
 # (a transfer request approved, rejected or cancelled since is a later change; an enrollment
@@ -257,6 +263,8 @@ ROW_STATE_GUARDS: dict[str, dict[str, Any]] = {
     "transfer": {"state": "pending"},
     "enrollment": {"state": "active", "paid": False},
     "grade": {"version": 1},  # re-graded since
+    # an imported declaration reviewed since (初审 or beyond, returned, resubmitted)
+    "credit_declaration": {"state": "待初审", "round": 1},
 }
 # What rows of a table carry elsewhere, brought back in line after an undo: called with the
 # session, the undone rows' `key` values (before and after) and the time. The area owning
@@ -283,6 +291,7 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
             raise PermissionDenied("无权撤销该批次")
         if b.state == "undone":
             raise Conflict(f"批次 {batch_id} 已撤销")
+        faults.point("batch.undo")
         conflicts: list[str] = []
         changes = (
             session.execute(
@@ -388,6 +397,7 @@ _LABELS = {
     "transfer": ("调动申请", None),
     "grade": ("成绩", None),
     "payment": ("缴费", None),
+    "credit_declaration": ("学时申报", None),
 }
 
 

@@ -479,13 +479,12 @@ TABLES: dict[str, TableRule] = {
 
 # Foreign keys that look like a unit link but are not the row's unit: each says why.
 NOT_LINKS: dict[str, tuple[str, ...]] = {
-    "credit_declaration": ("attachment_id",),  # the teacher's own proof
     "credit_record": ("batch_id",),  # the import that posted it (the teacher's row is the unit)
     "certificate": ("issued_by",),  # who printed it: the teacher's and the course's row
     "special_training_review": ("application_id",),  # repeats the application's links
     "verification_code": ("token_id",),  # the session the code verifies: the account's own
     "notice": ("school_id", "district_code"),  # its audience is notice_target's (below)
-    "ability_selection": ("assessment_id",),  # the teacher's own assessment
+    "ability_selection": ("assessment_id", "course_id"),  # its assessment; the course chosen
     "credit_declaration_attachment": ("attachment_id",),  # the declaration's file
     "complaint": ("teacher_id",),  # handled by the school at filing time (school_id)
     "enrollment": ("teacher_id", "bill_id"),  # the school at enrollment time; the paying bill

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from jjadmin import faults
 from jjadmin.db import (
     DatabaseUnavailable,
     current_revision,
@@ -224,6 +225,9 @@ class _staged:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
+            if self.partial.exists():
+                os.chmod(self.partial, 0o600)  # a backup holds every teacher's personal data
+            faults.point("db.backup")
             os.replace(self.partial, self.target)
         else:
             self.partial.unlink(missing_ok=True)

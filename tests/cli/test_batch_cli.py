@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Cli
 from tests.helpers_school import school_row, write_csv
 
@@ -96,3 +98,9 @@ def test_a_district_cannot_undo_a_city_batch(cli: Cli, tmp_path: Path) -> None:
     assert cli.json("batch", "list")["total"] == 0
     cli.run("batch", "undo", str(batch_id), "--yes", code=3)
     cli.run("batch", "show", str(batch_id), code=3)
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli

@@ -297,3 +297,9 @@ def test_bill_list_on_the_raw_path_agrees_with_the_orm_for_every_role(
     at(cli, AFTER_SELECTION, "tv")
     mine = cli.json("bill", "list", "--period", "2601")["items"]
     assert mine and {i["charging_unit"] for i in mine} == {TV}
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli

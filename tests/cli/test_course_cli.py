@@ -148,6 +148,7 @@ def test_list_and_show_print_course_json_with_money_as_strings(
         "subjects": "语文",
         "approval": "approved",
         "approval_reason": None,
+        "ability_dimension": None,
     }
     assert doc["items"][[i["course_code"] for i in doc["items"]].index("QY001")] == shown
     xb = city.json("course", "show", "XB001", "--period", "2601")

@@ -525,3 +525,9 @@ def test_a_school_pre_checks_its_sheet_outside_the_window(
     assert "可新增 1" in dry.stdout and "只做校验" in dry.stderr
     refused = cli.run("enroll", "import", str(path), "--period", "2601", code=5)
     assert "不在选课时间内" in refused.stderr
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli

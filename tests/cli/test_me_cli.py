@@ -74,14 +74,16 @@ def pilot(cli: Cli, districts: list[str], subjects: list[str]) -> None:
     engine.dispose()
 
 
-def test_me_enroll_selects_courses_including_the_ability_project(cli: Cli, me: Me) -> None:
+def test_me_enroll_selects_courses_but_never_an_ability_project_course(cli: Cli, me: Me) -> None:
     pilot(cli, ["440104"], ["数学"])
-    doc = cli.json("me", "enroll", "M01", "AB01")
-    assert (doc["ok"], doc["created"]) == (True, 2)
+    refused = cli.run("me", "enroll", "M01", "AB01", code=5)
+    assert "jjadmin ability confirm" in refused.stderr
+    doc = cli.json("me", "enroll", "M01")
+    assert (doc["ok"], doc["created"]) == (True, 1)
     again = cli.json("me", "enroll", "M01")
     assert (again["created"], again["skipped"]) == (0, 1)
     mine = cli.json("me", "courses", "--mine")
-    assert [i["course_code"] for i in mine["items"]] == ["AB01", "M01"]
+    assert [i["course_code"] for i in mine["items"]] == ["M01"]
     assert all(i["selected"] for i in mine["items"])
 
 

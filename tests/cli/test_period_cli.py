@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Cli
 
 CREATE = ("--select-from", "2026-03-01", "--select-to", "2026-03-31", "--pay-by", "2026-04-15")
@@ -152,3 +154,9 @@ def test_the_city_may_open_a_third_period_in_a_year(cli: Cli) -> None:
         "2026-10-10",
     )
     assert cli.json("period", "show", "2603")["period"] == "2603"
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli

@@ -334,3 +334,9 @@ def test_template_and_export_round_trip(cli: Cli, tmp_path: Path) -> None:
     assert exported.cell(2, 1).value == "0401040001"  # leading zero kept as text
     again = _import_json(cli, out)
     assert (again["created"], again["updated"]) == (0, 0)
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli

@@ -329,3 +329,9 @@ def test_transfer_list_on_the_raw_path_agrees_with_the_orm_for_every_role(
                 assert cli.json("transfer", "list", *extra) == raw, (user, extra)
     cli.login("da")
     assert cli.json("transfer", "list")["total"] == 2
+
+
+@pytest.fixture
+def cli(any_cli: Cli) -> Cli:
+    """This module's commands run on SQLite and on PostgreSQL (issue 16)."""
+    return any_cli

@@ -63,9 +63,10 @@ def test_a_row_without_its_parent_is_refused_when_the_keys_come_back(
             with pytest.raises(IntegrityError, match="fk_enrollment"):
                 with db.indexes_built_after(conn, TABLE, 1):
                     insert_orphan(conn)  # no trigger refuses it during the load
-        else:  # SQLite enforces no foreign keys (PRAGMA foreign_keys is off): as before
-            with db.indexes_built_after(conn, TABLE, 1):
-                insert_orphan(conn)
+        else:  # a SQLite file (as users run it) checks foreign keys row by row, as before
+            with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+                with db.indexes_built_after(conn, TABLE, 1):
+                    insert_orphan(conn)
         trans.rollback()
     assert keys_and_indexes(engine) == before
     if engine.dialect.name == "postgresql":

@@ -382,17 +382,20 @@ def test_the_guarded_seat_update_refuses_what_a_stale_plan_would_overfill(
 # --- self-selection ---------------------------------------------------------------------------
 
 
-def test_a_teacher_of_the_pilot_selects_an_ability_project_course_for_themself(
+def test_a_teacher_of_the_pilot_selects_ability_courses_only_through_ability_confirm(
     world: World, session: Session, make_ctx: Any
 ) -> None:
+    """选课指引: "测评+选课" — a plain `me enroll` of a 提升工程 course is refused (exit 5) and
+    points at the assessment and `ability confirm` (tests/services/ability/)."""
     session.add(
         AbilityConfig(period="2601", districts=["440104"], subjects=["数学"], updated_at=NOW)
     )
     session.commit()
     me = teacher_actor(session, world.teachers[0])
-    report = enrollment.enroll_self(make_ctx(me), course_codes=["AB01", "C002"])
-    assert report.ok and report.created == 2
-    assert fetch(session, select(Enrollment.source)) == ["self", "self"]
+    with pytest.raises(Conflict, match="须先完成诊断测评") as raised:
+        enrollment.enroll_self(make_ctx(me), course_codes=["AB01", "C002"])
+    assert "ability confirm" in (raised.value.hint or "")
+    assert fetch(session, select(Enrollment.source)) == []
 
 
 @pytest.mark.parametrize(

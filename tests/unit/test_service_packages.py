@@ -17,6 +17,9 @@ import pytest
 LAZY_PACKAGES = (
     "jjadmin.services.teachers",
     "jjadmin.services.enrollment",
+    "jjadmin.services.credits",
+    "jjadmin.services.ability",
+    "jjadmin.services.notices",
     "jjadmin.services.special_training",
 )
 # run on the DB-API driver at start-up (tests/test_read_paths.py runs the commands themselves)
@@ -35,6 +38,11 @@ LIGHT_MODULES = (
     "jjadmin.services.account_listing",
     "jjadmin.services.billing.special_users",  # special-user list
     "jjadmin.services.billing.close",  # period close, the cron job
+    "jjadmin.services.credits.verification",  # credits annual / cycle
+    "jjadmin.services.ability.recommend",  # ability recommend
+    "jjadmin.services.notices.reads",  # notice list, me notices
+    "jjadmin.services.learner_archive",  # me archive
+    "jjadmin.services.enrollment.market",  # me courses, me hours
 )
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "pydantic_settings")
 

@@ -4,7 +4,7 @@
   source_ref is the course id (a course is never counted twice), a declaration's its id, the
   ability project's the period code; `batch_id` (the import that posted it, undo reverses it);
   grade_id / declaration_id go (the key replaces them); a covering (year, teacher_id,
-  hour_type, hours) index for 年度验证 replaces the year index, and the unique key
+  hour_type, hours, training_level) index for 年度验证 replaces the year index, and the unique key
   (teacher_id first) the teacher_id index.
 - grade: `version` (a re-grade bumps it; batch undo checks it).
 - certificate: 学习证明 with its verification code.
@@ -60,7 +60,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_credit_record_batch_id", ["batch_id"], unique=False)
         batch_op.create_index(
             "ix_credit_record_year_teacher",
-            ["year", "teacher_id", "hour_type", "hours"],
+            ["year", "teacher_id", "hour_type", "hours", "training_level"],
             unique=False,
         )
 

@@ -14,6 +14,7 @@ from sqlalchemy import Table, bindparam, false, func, insert, select, text, upda
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.clock import local
 from jjadmin.errors import Conflict, InputRejected
 from jjadmin.models import Bill, Course, Enrollment, Payment, School
@@ -291,6 +292,7 @@ def generate_bills(ctx: ServiceContext, *, period: str) -> GenerateResult:
     code = parse_period_code(period)
     with ctx.transaction() as session:
         p = lock_period(session, code, exclusive=True)
+        faults.point("bill.generate")
         state = period_state(p, ctx.now)
         if state == SELECTING or ctx.now < p.select_from:
             until = local(p.select_to).strftime("%Y-%m-%d %H:%M")

@@ -22,8 +22,9 @@ from sqlalchemy import Table, bindparam, case, false, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.errors import Conflict, InputRejected, PermissionDenied
-from jjadmin.models import Course, Enrollment, SpecialUser, Teacher
+from jjadmin.models import Course, Enrollment, School, SpecialUser, Teacher
 from jjadmin.rules.billing import normalize_evidence, seal_proof_needed
 from jjadmin.rules.codes import parse_period_code
 from jjadmin.rules.ids import normalize_text
@@ -35,6 +36,7 @@ from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.imports import BatchWriter, ImportOptions, run_import
 from jjadmin.services.results import FileMeta, ImportReport, RowIssue, RowLike
 from jjadmin.services.scope import get_school
+from jjadmin.services.scope_rules import school_in_scope
 
 __all__ = [
     "CLEAR_ROLES",
@@ -93,6 +95,7 @@ def _clear(
     out = _Cleared()
     for period in sorted({f.period for f in flags}):
         lock_period(session, period, exclusive=False)
+    faults.point("special_user.clear")
     named = sorted({int(i) for f in flags for i in f.enrollment_ids})
     seats: Counter[int] = Counter()
     touched: dict[str, set[int]] = defaultdict(set)
@@ -216,6 +219,11 @@ def clear_special_user(
         teacher = teacher_by_key(session, learner_no, ctx.now)
         who = f"{teacher.name}（{teacher.learner_no}）"
         flags = _open_flags(session, [teacher.id or 0], which)
+        school = session.get(School, teacher.school_id)
+        if school is None or not school_in_scope(actor, school):
+            if not any(can_clear(actor, f.level, f.district_code) for f in flags):
+                # another district's teacher: neither the name nor the flags leak (SPEC §3)
+                raise PermissionDenied(f"学号 {learner_no}：无权访问该单位的数据")
         if not flags:
             when = f"{which} 期" if which else ""
             raise Conflict(

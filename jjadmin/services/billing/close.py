@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from jjadmin import faults
 from jjadmin.clock import local
 from jjadmin.errors import Conflict, InputRejected, NotFound, PermissionDenied
 from jjadmin.rawdb import RawWriter, as_utc
@@ -179,6 +180,7 @@ def close_period(
     where = _scope(actor, level, district)
     with ctx.raw_writing() as w:
         windows = _lock(w, code, exclusive=not dry_run)
+        faults.point("period.close")
         if not payment_closed(windows, ctx.now):
             deadline = local(windows.pay_by).strftime("%Y-%m-%d %H:%M")
             raise Conflict(

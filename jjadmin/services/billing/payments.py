@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, false, insert, select, true, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.clock import local
 from jjadmin.errors import Conflict, InputRejected
 from jjadmin.models import Bill, Course, Enrollment, Payment, School
@@ -144,6 +145,7 @@ def pay_bill(
         bill, _ = get_bill(session, actor, bill_no)
         lock_period(session, bill.period, exclusive=False)
         bill, _ = get_bill(session, actor, bill.bill_no, for_update=True)
+        faults.point("bill.pay")
         if bill.state == "paid":
             raise Conflict(_paid_message(bill), hint=f"jjadmin bill show {bill.bill_no}")
         if bill.state == "void":
@@ -227,6 +229,7 @@ def _load_bills(session: Session, nos: Sequence[str]) -> dict[str, Bill]:
     for chunk in _chunks(nos):
         stmt = select(Bill).where(col(Bill.bill_no).in_(chunk)).with_for_update()
         bills.update({b.bill_no: b for b in session.execute(stmt).scalars()})
+    faults.point("bill.pay")
     return bills
 
 

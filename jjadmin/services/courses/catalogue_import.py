@@ -34,6 +34,7 @@ OPTIONAL_KEYS = (
     "capacity",
     "stages",
     "subjects",
+    "ability_dimension",
 )
 # Every column an import compares with the stored course (model attribute names).
 COMPARED = (
@@ -56,6 +57,7 @@ COMPARED = (
     "ability_category",
     "stages",
     "subjects",
+    "ability_dimension",
 )
 
 
@@ -323,6 +325,7 @@ def import_courses(
                     "capacity": None,
                     "stages": None,
                     "subjects": None,
+                    "ability_dimension": None,
                     "status": "上线",
                     **target,
                     "enrolled": 0,

@@ -43,6 +43,7 @@ HEADERS = {
     "ability_category": "提升工程类别",
     "stages": "适用学段",
     "subjects": "适用学科",
+    "ability_dimension": "能力维度",
 }
 
 
@@ -73,6 +74,7 @@ def course_view(c: Course, school_code: str | None) -> CourseView:
         c.subjects,
         c.approval,
         c.approval_reason,
+        c.ability_dimension,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from jjadmin.rules.codes import parse_period_code, period_year
 from jjadmin.rules.grades import Score, format_score
 from jjadmin.services import imports
 from jjadmin.services.context import Actor, ServiceContext
+from jjadmin.services.credits.ability_completion import ABILITY_LEVEL, ability_completion
 from jjadmin.services.credits.bulk import execute_rows, insert_rows
 from jjadmin.services.credits.ledger import (
     Credit,
@@ -43,8 +45,26 @@ from jjadmin.services.scope_rules import GRADERS, grading_refusal
 GRADER_ROLES = tuple(GRADERS)
 _CHUNK = 500
 
-# the ledger follows a batch's grades when it is undone
-imports.UNDO_FOLLOWERS["grade"] = resync_grade_credits
+
+def _follow_undone_grades(session: Session, enrollment_ids: set[int], now: datetime) -> None:
+    """The ledger follows a batch's grades when it is undone: the courses' rows, and the
+    ability project of any 提升工程 course among them."""
+    resync_grade_credits(session, enrollment_ids, now)
+    e, c = metadata.tables["enrollment"], metadata.tables["course"]
+    ids = sorted(enrollment_ids)
+    ability: dict[str, set[int]] = {}
+    for i in range(0, len(ids), _CHUNK):
+        for tid, period in session.execute(
+            select(e.c.teacher_id, c.c.period)
+            .join(c, c.c.id == e.c.course_id)
+            .where(e.c.id.in_(ids[i : i + _CHUNK]), c.c.level == ABILITY_LEVEL)
+        ):
+            ability.setdefault(str(period), set()).add(int(tid))
+    for period, teachers in sorted(ability.items()):
+        ability_completion(session, teachers, period, now=now)
+
+
+imports.UNDO_FOLLOWERS["grade"] = _follow_undone_grades
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +140,7 @@ def _enrollments(session: Session, course_ids: list[int]) -> dict[tuple[str, int
             select(e.c.id, e.c.teacher_id, t.c.learner_no, e.c.course_id)
             .join(t, t.c.id == e.c.teacher_id)
             .where(e.c.course_id.in_(course_ids[i : i + _CHUNK]), e.c.state == "active")
-        ):
+        ).all():
             found[(ln, cid)] = (eid, tid)
     return found
 
@@ -134,7 +154,7 @@ def _grades(session: Session, course_ids: list[int]) -> dict[int, _Old]:
             select(g.c.id, g.c.enrollment_id, g.c.score, g.c.passed, g.c.remark, g.c.version)
             .join(e, e.c.id == g.c.enrollment_id)
             .where(e.c.course_id.in_(course_ids[i : i + _CHUNK]))
-        ):
+        ).all():
             found[eid] = _Old(gid, score, bool(passed), remark, version)
     return found
 
@@ -319,7 +339,7 @@ def _write(
 ) -> None:
     g = metadata.tables["grade"]
     now, by = ctx.now, actor.account_id
-    new = [x for x in plan if x.old is None]
+    new = sorted((x for x in plan if x.old is None), key=lambda x: x.enrollment_id)
     insert_rows(
         session,
         g,
@@ -363,7 +383,8 @@ def _write(
             )
     earned: dict[int, tuple[_Course, list[int]]] = {}
     for x in plan:
-        if x.score.passed:
+        # 提升工程 courses are credited as one project when all are passed (below)
+        if x.score.passed and x.course.level != ABILITY_LEVEL:
             earned.setdefault(x.course.id, (x.course, []))[1].append(x.teacher_id)
     post_credit_groups(
         session,
@@ -386,6 +407,13 @@ def _write(
         now=now,
         batch_id=writer.batch_id,
     )
+    # 提升工程 courses are credited as one project when all are passed (ability_completion)
+    ability: dict[str, set[int]] = {}
+    for x in plan:
+        if x.course.level == ABILITY_LEVEL:
+            ability.setdefault(x.course.period, set()).add(x.teacher_id)
+    for period, teachers in sorted(ability.items()):
+        ability_completion(session, teachers, period, now=now, batch_id=writer.batch_id)
     withdraw_credits(
         session,
         "grade",

@@ -171,8 +171,13 @@ def post_credit_groups(
             now,
         )
         rows.extend((int(tid), *tail) for tid in teachers)
+    rows.sort(key=_by_teacher)  # the unique and the covering index lead with the teacher
     insert_rows(session, _table(), _COLUMNS, rows, conflict=_KEY, replace=_REPLACED)
     return len(rows)
+
+
+def _by_teacher(row: tuple[Any, ...]) -> int:
+    return int(row[0])
 
 
 def withdraw_credit(session: Session, *, teacher_id: int, source: str, source_ref: str) -> bool:
@@ -243,6 +248,8 @@ def resync_grade_credits(session: Session, enrollment_ids: Iterable[int], now: d
         by_course = {r[0]: r for r in rows}
         by_batch: dict[int | None, list[Credit]] = {}
         for (tid, cid), batch in sorted(credited.items(), key=lambda kv: kv[0]):
+            if by_course[cid][4] == "提升工程":
+                continue  # credited as one project (credits/ability_completion.py)
             by_batch.setdefault(batch, []).append(grade_credit(tid, by_course[cid]))
         for batch, credits in by_batch.items():
             post_credits(session, credits, now=now, batch_id=batch)

@@ -28,6 +28,10 @@ DROPPED = EnrollmentState.DROPPED.value
 ONLINE = "上线"
 ABILITY = TrainingLevel.ABILITY_PROJECT.value
 ABILITY_ONLY_SELF = "“能力提升工程”的课程只能由教师个人自主测评后选课，不支持学校管理员集体选课"
+ABILITY_CONFIRM_HINT = (
+    "先做诊断测评（jjadmin ability assess --period 期数 --answers 答题卡.xlsx --confirm），"
+    "再确认选课：jjadmin ability confirm --period 期数 --electives 选修课程编号,…"
+)
 CHUNK = 500
 
 
@@ -35,7 +39,9 @@ COL_LEARNER = "学号"
 COL_COURSE = "课程编号"
 COL_NAME = "姓名"
 
-Mode = Literal["admin", "import", "self"]
+# "ability": the teacher's own 提升工程 courses, confirmed through `ability confirm` (the
+# only way to select them)
+Mode = Literal["admin", "import", "self", "ability"]
 COURSE_T: Table = Course.__table__  # type: ignore[attr-defined]
 ENROLLMENT_T: Table = Enrollment.__table__  # type: ignore[attr-defined]
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from jjadmin.errors import Conflict, NotFound, PermissionDenied
-from jjadmin.models import Course, Enrollment, Period, School, Teacher
+from jjadmin.models import AbilitySelection, Course, Enrollment, Period, School, Teacher
 from jjadmin.rules.codes import normalize_course_code, normalize_learner_no, parse_period_code
 from jjadmin.rules.enums import TrainingLevel
 from jjadmin.rules.windows import (
@@ -145,6 +145,34 @@ def _may_drop_school_based(ctx: ServiceContext, actor: Actor, course: Course) ->
         )
 
 
+def _ability_drop(session: Session, ctx: ServiceContext, teacher: Teacher, course: Course) -> None:
+    """A 提升工程 course: one of the three required courses matched to the teacher is never
+    dropped (选课指引 5.(2)②: "除为学员匹配的3门必修课程不可修改外"); an elective's selection
+    row follows the enrollment.
+
+    Raises Conflict (5) for a required course.
+    """
+    selection = session.execute(
+        select(AbilitySelection)
+        .where(
+            col(AbilitySelection.teacher_id) == teacher.id,
+            col(AbilitySelection.course_id) == course.id,
+            col(AbilitySelection.state) == ACTIVE,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+    if selection is None:
+        return
+    if selection.required:
+        raise Conflict(
+            f"课程 {course.code} 是为学员 {teacher.learner_no} 匹配的提升工程{selection.category}"
+            "课程（3 门必修课程之一），不能删除",
+            hint="任意选修课程可在选课时间内修改：jjadmin ability confirm --electives …",
+        )
+    selection.state = DROPPED
+    selection.updated_at = ctx.now
+
+
 def _drop(
     ctx: ServiceContext, actor: Actor, *, period: str, learner_no: str, course_code: str
 ) -> DropResult:
@@ -158,6 +186,8 @@ def _drop(
             teacher.id or 0, teacher.learner_no, teacher.name, teacher.school_id, "", district
         )
         _may_drop(ctx, actor, p, course, t)
+        if course.level == TrainingLevel.ABILITY_PROJECT.value:
+            _ability_drop(session, ctx, teacher, course)
         if enrollment.paid:
             raise Conflict(f"学号 {learner_no} 的课程 {course_code} 已缴费，不能删除选课")
         enrollment.state = DROPPED

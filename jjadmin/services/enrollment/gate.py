@@ -7,7 +7,8 @@ the requested courses' levels before any row is planned:
   (seed 校本培训管理 (二): "校本课程申报获审批通过后，学校继续教育管理员需要为学校的教师报读此
   课程"), and not bound to the period's selection window but to 12-31 of the course's year;
 - 提升工程 is selected by a teacher of the period's pilot only (选课指引: "培训对象为……试点区的
-  ……学科教师"; no pilot configured: nobody);
+  ……学科教师"; no pilot configured: nobody), and only through the assessment
+  (`ability confirm`, mode "ability"; 选课指引: "测评+选课"), never by a plain `me enroll`;
 - every other level only inside the selection window, the city overriding with --force.
 """
 
@@ -26,6 +27,7 @@ from jjadmin.rules.enums import TrainingLevel
 from jjadmin.rules.windows import declaration_deadline, school_based_enrollment_open
 from jjadmin.services.context import Actor, ServiceContext
 from jjadmin.services.enrollment.common import (
+    ABILITY_CONFIRM_HINT,
     CHUNK,
     Mode,
     SelectionWindowClosed,
@@ -116,7 +118,7 @@ def enrollment_gate(
 
     Raises InvalidValue (1), NotFound (4), PermissionDenied (3: --force by a non-city
     account), Conflict (5: a 专项 course; a 校本 course selected by a teacher; a 提升工程
-    course selected by a teacher outside the period's pilot),
+    course selected by a teacher outside the period's pilot, or by `me enroll` at all),
     SelectionWindowClosed (5), SchoolBasedClosed (5: a 校本 course after 12-31 of its year).
     """
     code = parse_period_code(period)
@@ -133,8 +135,14 @@ def enrollment_gate(
             hint="请联系本校继续教育管理员报读",
         )
     ability = sorted(c for c, level in levels.items() if level == ABILITY)
-    if ability and mode == "self":
+    if ability and mode in ("self", "ability"):
         _require_pilot(session, actor, code, ability)
+    if ability and mode == "self":
+        raise Conflict(
+            f"{_listed(ability)} 是“能力提升工程”课程：须先完成诊断测评，"
+            "按测评结果确认提升工程选课，不能直接选课",
+            hint=ABILITY_CONFIRM_HINT,
+        )
     bound = any(level != SCHOOL_BASED for level in levels.values())
     try:
         p, forced = _open_period(session, ctx, actor, code, force=force)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.models import Course, School, SpecialUser, Teacher
 from jjadmin.services.enrollment.common import (
     ACTIVE,
@@ -112,6 +113,7 @@ def _load_courses(session: Session, period: str, codes: set[str]) -> dict[str, _
         )
         for r in session.execute(stmt):
             found[r[1]] = _CourseInfo._make(r)
+    faults.point("enroll.seats")
     return found
 
 

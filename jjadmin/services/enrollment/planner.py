@@ -93,7 +93,7 @@ def _course_problem(course: _CourseInfo, t: _Teacher, mode: Mode) -> tuple[str, 
     """(message, code) when `t` may not select `course`; None when it may."""
     if course.status != ONLINE:
         return f"课程 {course.code} 未上线（状态：{course.status}），不能选课", "course-offline"
-    if course.level == ABILITY and mode != "self":
+    if course.level == ABILITY and mode != "ability":
         return ABILITY_ONLY_SELF, "ability-self-only"
     if course_visible_to_teacher(course, t.school_id, t.district):
         return None

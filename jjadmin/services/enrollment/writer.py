@@ -13,6 +13,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jjadmin import faults
 from jjadmin.db import copy_allowed, copy_statement, indexes_built_after
 from jjadmin.errors import Conflict
 from jjadmin.services.context import Actor, ServiceContext
@@ -170,6 +171,7 @@ def _pair_inserter(conn: Any, fixed: tuple[object, ...]) -> tuple[int, Inserter]
                         copy.set_types(types)
                     for row in zip(courses, teachers, schools, strict=True):
                         copy.write_row((first, *row, *rest))
+                faults.point("db.write")
             except dialect.loaded_dbapi.IntegrityError as exc:
                 raise IntegrityError(copy_sql, None, exc) from exc
 

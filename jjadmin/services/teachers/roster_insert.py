@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jjadmin import faults
 from jjadmin.db import copy_allowed, copy_statement, indexes_built_after
 from jjadmin.errors import Conflict
 from jjadmin.rules.enums import ReviewState, TeacherStatus
@@ -155,6 +156,7 @@ def _insert_teachers(
                             copy.set_types(types)
                         for values in params:
                             copy.write_row(values)
+                    faults.point("db.write")
                     return
         except (dialect.loaded_dbapi.IntegrityError, IntegrityError) as exc:
             raise taken from exc

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.errors import Conflict, InputRejected, PermissionDenied
 from jjadmin.models import Account, Principal, School, Teacher, Transfer
 from jjadmin.services import audit
@@ -52,6 +53,7 @@ def approve_transfer(ctx: ServiceContext, transfer_id: int) -> TransferView:
     actor = ctx.require("city", "district", action="审批教师调动")
     with ctx.transaction() as session:
         t = _get(session, transfer_id, lock=True)
+        faults.point("transfer.decide")
         src, dst = _schools(session, t)
         _check_decider(actor, t, src, dst, "批准")
         _require_pending(t, "批准")
