@@ -237,6 +237,61 @@ GLOSSARY: dict[str, str] = {
     "genuine": "证书是否真实",
     "issuer": "发证单位",
     "issued_at": "发证时间",
+    # 学时申报 (declarations)
+    "project": "项目名称",
+    "start_date": "开始日期",
+    "end_date": "结束日期",
+    "proof": "证明材料",
+    "attachments": "附件",
+    "size": "文件大小（字节）",
+    "rounds": "申报轮次",
+    "declared": "申报时填写的内容",
+    "declared_at": "申报时间",
+    "declared_by": "申报人",
+    "level_label": "审核级别的中文",
+    "credited_hours": "计入的学时",
+    "ledger_hours": "学时记录中的学时",
+    "ledger_by_type": "学时记录按类型（自由字段）",
+    "years": "各年度",
+    "special_training": "专项培训",
+    # 提升工程 (ability)
+    "ability_dimension": "提升工程维度",
+    "dimension": "维度",
+    "category": "类别",
+    "districts": "试点区",
+    "pilots": "试点配置",
+    "attempt": "第几次测评",
+    "attempts_left": "剩余测评次数",
+    "scores": "各维度得分（自由字段）",
+    "topic": "主题",
+    "electives": "选修课程",
+    "total_required": "必修合计",
+    "total_hours": "总学时",
+    "dropped": "退选数",
+    # notices and complaints
+    "body": "正文",
+    "targets": "发送对象",
+    "recipients": "接收人数",
+    "sms": "短信条数",
+    "sms_failed": "短信失败条数",
+    "already_posted": "已发布过",
+    "posted_at": "发布时间",
+    "posted_by": "发布人",
+    "read": "已读",
+    "read_at": "阅读时间",
+    "filed": "提交的投诉数",
+    "filed_at": "提交时间",
+    "replied": "已回复数",
+    "replied_at": "回复时间",
+    "replied_by": "回复人",
+    "replies": "回复",
+    "text": "文字",
+    "closed": "已关闭数",
+    "closed_at": "关闭时间",
+    "open": "未关闭数",
+    "median_days_to_reply": "回复天数中位数",
+    "from": "起始",
+    "to": "截止",
     # database
     "database": "数据库",
     "backend": "数据库类型",
@@ -261,7 +316,9 @@ GLOSSARY: dict[str, str] = {
 }
 
 # children are data, not vocabulary
-FREE_MAPS = frozenset({"after", "before", "changes", "detail", "by_type"})
+FREE_MAPS = frozenset(
+    {"after", "before", "changes", "detail", "by_type", "ledger_by_type", "scores"}
+)
 
 # retired synonyms: the word to use instead (one word for one thing)
 RETIRED = {

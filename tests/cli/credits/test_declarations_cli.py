@@ -272,8 +272,9 @@ def test_import_template_dry_run_all_or_nothing_skip_invalid_and_undo(
 
     first = openpyxl.load_workbook(template).worksheets[0]
     assert [c.value for c in first[1]] == HEADERS
-    empty = cli.json("credits", "import", str(template))  # the blank template imports nothing
-    assert (empty["total"], empty["created"]) == (0, 0)
+    # the blank template imports nothing, and says so (an empty sheet is exit 1, issue 13)
+    empty = cli.json("credits", "import", str(template), code=1)
+    assert (empty["total"], empty["created"]) == (0, 0) and not empty["ok"]
     good = [
         data.learners[0],
         2026,
