@@ -261,6 +261,24 @@ GLOSSARY: dict[str, str] = {
 }
 
 # children are data, not vocabulary
+GLOSSARY.update(
+    {
+        # 学时申报 (credits declare/list/show/review/proof)
+        "project": "项目名称（学时申报的培训项目）",
+        "rounds": "学时申报的轮次（第几轮申报；退回后重新提交为新的一轮）",
+        "start_date": "开始日期",
+        "end_date": "结束日期",
+        "proof": "证明材料说明（学时申报表“证明材料”列的文字）",
+        "declared_by": "申报人（用户名）",
+        "declared_at": "申报时间",
+        "declared": "审核时看到的申报信息（每一轮的申报信息）",
+        "review_level": "学时申报的审核级别代码：school 初审、district 终审",
+        "review_level_label": "审核级别的中文（初审、终审）",
+        "attachments": "证明材料文件",
+        "size": "文件大小（字节）",
+    }
+)
+
 FREE_MAPS = frozenset({"after", "before", "changes", "detail", "by_type"})
 
 # retired synonyms: the word to use instead (one word for one thing)
