@@ -258,6 +258,19 @@ GLOSSARY: dict[str, str] = {
     "key": "键",
     "created_at": "创建时间",
     "updated_at": "更新时间",
+    # 能力提升工程 (ability config/show/assess/recommend/confirm)
+    "ability_dimension": "能力维度（信息技术应用能力标准的五个维度之一）",
+    "districts": "试点区（[{code, name}]）",
+    "pilots": "试点数（试点区数 × 试点学科数）",
+    "attempt": "第几次诊断测评",
+    "attempts_left": "本期还可测评的次数",
+    "scores": "各能力维度得分（维度 → 4–16 分）",
+    "topic": "课程主题（得分最低的能力维度）",
+    "category": "提升工程类别（通识必修、专业必修、校本研修、任意选修）",
+    "electives": "任意选修课程",
+    "total_required": "必修课程合计学时",
+    "total_hours": "合计学时",
+    "dropped": "本次取消的条数",
 }
 
 # children are data, not vocabulary
@@ -279,7 +292,7 @@ GLOSSARY.update(
     }
 )
 
-FREE_MAPS = frozenset({"after", "before", "changes", "detail", "by_type"})
+FREE_MAPS = frozenset({"after", "before", "changes", "detail", "by_type", "scores"})
 
 # retired synonyms: the word to use instead (one word for one thing)
 RETIRED = {
