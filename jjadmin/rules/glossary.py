@@ -75,7 +75,7 @@ GLOSSARY: dict[str, str] = {
     "phone": "电话",
     "email": "电子邮箱",
     "address": "通讯地址",
-    "title": "职称",
+    "title": "职称（教师）；公告、投诉的标题",
     "stage": "任教学段",
     "subject": "任教学科",
     "status": "在岗状态、课程状态",
@@ -271,6 +271,35 @@ GLOSSARY: dict[str, str] = {
     "total_required": "必修课程合计学时",
     "total_hours": "合计学时",
     "dropped": "本次取消的条数",
+    # 公告 (notices) and 投诉 (complaints), 我的档案
+    "recipients": "公告的接收账号数",
+    "sms": "短信条数（公告查看时：按发送状态的条数）",
+    "sms_failed": "未发出的短信条数（可 notice resend）",
+    "already_posted": "同一公告一天内再次发布：未重复发布，只补发未发出的短信",
+    "posted_at": "发布时间",
+    "posted_by": "发布人",
+    "targets": "发布对象",
+    "read": "已读",
+    "read_at": "阅读时间",
+    "body": "正文（公告、投诉内容）",
+    "from": "开始时间（投诉时间）",
+    "to": "结束时间（投诉时间）",
+    "filed_at": "投诉时间",
+    "replied_at": "首次回复时间（回复列表中：该条回复的时间）",
+    "closed_at": "关闭时间",
+    "replies": "回复列表",
+    "replied_by": "回复人",
+    "text": "回复内容",
+    "filed": "投诉数",
+    "replied": "已回复的投诉数",
+    "closed": "已关闭的投诉数",
+    "open": "待处理的投诉数",
+    "median_days_to_reply": "投诉到首次回复的天数中位数",
+    "years": "按年度的汇总",
+    "credited_hours": "已通过课程获得的学时",
+    "ledger_hours": "学时台账中该年度的学时（含申报、能力提升工程）",
+    "ledger_by_type": "学时台账中按学时类型的学时",
+    "special_training": "专项培训记录",
 }
 
 # children are data, not vocabulary
@@ -292,7 +321,9 @@ GLOSSARY.update(
     }
 )
 
-FREE_MAPS = frozenset({"after", "before", "changes", "detail", "by_type", "scores"})
+FREE_MAPS = frozenset(
+    {"after", "before", "changes", "detail", "by_type", "scores", "ledger_by_type", "sms"}
+)
 
 # retired synonyms: the word to use instead (one word for one thing)
 RETIRED = {
