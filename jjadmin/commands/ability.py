@@ -225,7 +225,7 @@ def _pick_json(p: object) -> dict[str, object]:
         "course_name": p.course_name,  # type: ignore[attr-defined]
         "category": p.category,  # type: ignore[attr-defined]
         "hours": p.hours,  # type: ignore[attr-defined]
-        "dimension": p.dimension,  # type: ignore[attr-defined]
+        "ability_dimension": p.dimension,  # type: ignore[attr-defined]
         "reason": p.reason,  # type: ignore[attr-defined]
         "selected": p.selected,  # type: ignore[attr-defined]
     }
@@ -299,4 +299,4 @@ def ability_confirm(
         title=f"{result.name}（{result.learner_no}）{result.period} 期提升工程选课，"
         f"共 {result.total_hours} 学时",
     )
-    out.info(f"新选 {result.enrolled} 门，取消 {result.dropped} 门")
+    out.info(f"新选 {result.created} 门，取消 {result.dropped} 门")

@@ -83,7 +83,7 @@ SHOW_FIELDS = [
 ]
 REVIEW_COLUMNS = [
     Col("round", "轮次", justify="right"),
-    Col("level_label", "审核"),
+    Col("review_level_label", "审核"),
     Col("decision", "结果"),
     Col("reviewer", "审核人"),
     Col("reviewed_at", "审核时间"),

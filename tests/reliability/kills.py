@@ -66,6 +66,7 @@ KILLS: tuple[Kill, ...] = (
         "import.applied",
         now=SELECTED,
     ),
+    Kill("credits import", _file("declaration"), IMPORT_POINTS, "import.applied", who="school"),
     Kill(
         "bill import-payments",
         _file("payments"),

@@ -208,4 +208,54 @@ MATRIX: dict[str, Row] = {
     "verify check": r("verify check 123456"),  # no code was sent: exit 3 for all
     "verify send": r("verify send", "admins", "system", "teacher"),
     "whoami": r("whoami", "*"),
+    # --- areas merged at 06:35 (ability, complaints, declarations, notices, daily) ---
+    "ability assess": r(
+        "ability assess --period 2601 {T} --answers {xlsx}", "city", "district", "school", "teacher"
+    ),
+    "ability config": r("ability config --period 2601 --districts 440104 --subjects 英语", "city"),
+    "ability confirm": r("ability confirm --period 2601 {T}", "teacher"),
+    "ability questionnaire": r("ability questionnaire --out {out}", "*", "anonymous"),
+    "ability recommend": r(
+        "ability recommend --period 2601 {T}", "city", "district", "school", "teacher"
+    ),
+    "ability show": r(
+        "ability show --period 2601", "city", "district", "institution", "school", "teacher"
+    ),
+    "complaint close": r("complaint close 1", "city", "district"),
+    "complaint file": r("complaint file --title 投诉 --body 内容", "teacher"),
+    "complaint list": r("complaint list", "city", "district", "school", "system"),
+    "complaint reply": r("complaint reply 1 --text 已处理", "city", "district"),
+    "complaint show": r("complaint show 1", "city", "district", "school", "system"),
+    "complaint stats": r("complaint stats --year 2026", "city", "district", "school", "system"),
+    "complaint window": r("complaint window --year 2026 --from 2026-01-01 --to 2026-12-31", "city"),
+    "credits declare": r(
+        "credits declare {T} --year 2026 --project 项目 --institution 机构 --from 2026-03-01"
+        " --to 2026-03-02 --hours 8 --hour-type 专业科目",
+        "school",
+        "teacher",
+    ),
+    "credits import": r("credits import {xlsx}", "city", "district", "school"),
+    "credits list": r("credits list", "city", "district", "school", "system", "teacher"),
+    "credits proof": r(
+        "credits proof 1 1 --out {outpdf}", "city", "district", "school", "system", "teacher"
+    ),
+    "credits resubmit": r("credits resubmit 1 --hours 9", "school", "teacher"),
+    "credits review": r("credits review 1 --approve", "district", "school"),
+    "credits show": r("credits show 1", "city", "district", "school", "system", "teacher"),
+    "credits template": r("credits template {out}", "*", "anonymous"),
+    "me archive": r("me archive", "teacher"),
+    "me complaint file": r("me complaint file --title 投诉 --body 内容", "teacher"),
+    "me complaint list": r("me complaint list", "teacher"),
+    "me complaint show": r("me complaint show 1", "teacher"),
+    "me declare": r(
+        "me declare --year 2026 --project 项目 --institution 机构 --from 2026-03-01"
+        " --to 2026-03-02 --hours 8 --hour-type 专业科目",
+        "teacher",
+        "school",
+    ),
+    "me notices": r("me notices", "*"),
+    "notice list": r("notice list", "*"),
+    "notice post": r("notice post --title 通知 --body 内容", "city", "district"),
+    "notice resend": r("notice resend 1", "city", "district"),
+    "notice show": r("notice show 1", "*"),
 }

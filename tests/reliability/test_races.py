@@ -189,15 +189,37 @@ def _approve_check(world: World, url: str, results: list[Result]) -> None:
     assert moves == [(1,)]
 
 
+# --- two reviews of one declaration -----------------------------------------------------
+
+
+def _review_setup(world: World, url: str, tmp: Path) -> list[tuple[str, str, list[str]]]:
+    code, out, err = run_inprocess(
+        [
+            "credits", "declare", world.learner["t1"], "--year", "2026", "--project", "暑期研修",
+            "--institution", "广州市教研院", "--from", "2026-03-01", "--to", "2026-03-02",
+            "--hours", "8", "--hour-type", "专业科目", "--json",
+        ],
+        env_for(url, tmp, world.tokens["school"], SELECTING),
+    )  # fmt: skip
+    assert code == 0, (out, err)
+    did = str(json.loads(out)["id"])
+    return [("school", SELECTING, ["credits", "review", did, "--approve"]) for _ in range(2)]
+
+
+def _review_check(world: World, url: str, results: list[Result]) -> None:
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 5], results
+    reviews = _query(url, "SELECT count(*) FROM credit_review")
+    assert reviews == [(1,)]
+
+
 RACES: tuple[Race, ...] = (
     Race("last-seat", "enroll.seats", _seats_setup, _seats_check),
     Race("close-vs-payment", "bill.pay|period.close", _close_pay_setup, _close_pay_check),
     Race("two-imports-one-school", "import.validated", _imports_setup, _imports_check),
     Race("transfer-approved-twice", "transfer.decide", _approve_setup, _approve_check),
+    Race("declaration-reviewed-twice", "credits.review", _review_setup, _review_check),
 )
-# Pending until the credits area lands on main: two reviews of one declaration
-# (`credits review` twice at once → one decision, the other exit 5).
-PENDING_RACES = ("declaration-reviewed-twice",)
 
 
 def run_race(world: World, race: Race, tmp: Path, url: str) -> tuple[list[Result], int]:

@@ -246,6 +246,31 @@ def inputs(world: World, tmp: Path) -> dict[str, Path]:
             [world.learner["t2"], "C1", 90],
         ],
     )
+    files["declaration"] = make_xlsx(
+        tmp / "declarations.xlsx",
+        [
+            [
+                "学号",
+                "培训年度",
+                "项目名称",
+                "培训机构",
+                "开始日期",
+                "结束日期",
+                "学时",
+                "学时类型",
+            ],
+            [
+                world.learner["t1"],
+                "2026",
+                "暑期研修",
+                "广州市教研院",
+                "2026-03-01",
+                "2026-03-02",
+                "8",
+                "专业科目",
+            ],
+        ],
+    )
     proof = tmp / "seal.pdf"
     proof.write_bytes(PDF)
     files["proof"] = proof

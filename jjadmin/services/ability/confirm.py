@@ -61,7 +61,7 @@ class ConfirmResult:
     name: str
     courses: list[ConfirmedCourse]
     total_hours: str
-    enrolled: int  # enrollments created now
+    created: int  # enrollments created now
     dropped: int  # electives dropped now
 
 

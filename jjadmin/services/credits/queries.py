@@ -41,8 +41,8 @@ class ReviewView:
     """One decision of one round: 初审 or 终审, 通过 or 退回重新申报, who, when, why."""
 
     round: int
-    level: str
-    level_label: str
+    review_level: str  # school (初审) | district (终审)
+    review_level_label: str
     decision: str
     reviewer: str | None
     reviewed_at: datetime

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import col
 
+from jjadmin import faults
 from jjadmin.errors import Conflict, InputRejected, NotFound, PermissionDenied, UsageError
 from jjadmin.models import (
     Attachment,
@@ -101,6 +102,7 @@ def review_declaration(
             .where(col(CreditDeclaration.id) == declaration_id)
             .with_for_update()
         ).scalar_one_or_none()
+        faults.point("credits.review")
         if d is None:
             raise NotFound(f"学时申报不存在：{declaration_id}")
         teacher = session.get(Teacher, d.teacher_id)

@@ -157,7 +157,7 @@ def test_a_pilot_teacher_assesses_gets_recommendations_and_confirms_50_hours(
     short_json = cli.json("ability", "confirm", "--period", "2601", "--electives", "TS-E1", code=1)
     assert short_json["error"]["missing_hours"] == "4"
     doc = cli.json("ability", "confirm", "--period", "2601", "--electives", "TS-E1,TS-E2")
-    assert (doc["total_hours"], doc["enrolled"]) == ("50", 5)
+    assert (doc["total_hours"], doc["created"]) == ("50", 5)
     mine = cli.json("me", "courses", "--mine")
     assert {i["course_code"] for i in mine["items"]} == {
         "TS-G1",
@@ -174,7 +174,7 @@ def test_a_pilot_teacher_assesses_gets_recommendations_and_confirms_50_hours(
     plain = cli.run("me", "enroll", "TS-E3", "--period", "2601", code=5)
     assert "ability confirm" in plain.stderr
     again = cli.json("ability", "confirm", "--period", "2601", "--electives", "TS-E1,TS-E3")
-    assert (again["total_hours"], again["enrolled"], again["dropped"]) == ("54", 1, 0)
+    assert (again["total_hours"], again["created"], again["dropped"]) == ("54", 1, 0)
 
 
 def test_a_bad_answer_sheet_is_reported_row_by_row_and_not_counted(

@@ -341,14 +341,14 @@ def test_confirm_at_50_hours_enrolls_through_the_writer_and_changes_electives_on
 ) -> None:
     assessed(make_ctx, me, tmp_path)
     result = ability.confirm_selection(make_ctx(me), period="2601", electives=["TS-E1,TS-E2"])
-    assert result.total_hours == "50" and result.enrolled == 5
+    assert result.total_hours == "50" and result.created == 5
     assert [c.course_code for c in result.courses] == ["TS-G1", "TS-P2", "TS-S1", "TS-E1", "TS-E2"]
     assert seats(session, "TS-E1") == 1
     assert set(session.execute(select(Enrollment.source)).scalars()) == {"ability"}
     session.rollback()
     # change the electives inside the window: E2 out, E3 in
     again = ability.confirm_selection(make_ctx(me), period="2601", electives=["TS-E1", "TS-E3"])
-    assert (again.enrolled, again.dropped, again.total_hours) == (1, 1, "54")
+    assert (again.created, again.dropped, again.total_hours) == (1, 1, "54")
     assert (active(session, "TS-E2"), active(session, "TS-E3"), active(session, "TS-G1")) == (
         0,
         1,
@@ -367,7 +367,7 @@ def test_confirm_at_50_hours_enrolls_through_the_writer_and_changes_electives_on
     view = ability.recommend_courses(make_ctx(me), period="2601")
     assert view.confirmed and all(p.selected for p in view.required)
     same = ability.confirm_selection(make_ctx(me), period="2601", electives=["TS-E3,TS-E1"])
-    assert (same.enrolled, same.dropped, same.total_hours) == (0, 0, "54")
+    assert (same.created, same.dropped, same.total_hours) == (0, 0, "54")
     actions = session.execute(select(AuditLog.action)).scalars().all()
     session.rollback()
     assert (actions.count("ability.assess"), actions.count("ability.confirm")) == (1, 2)

@@ -104,7 +104,7 @@ def test_the_school_then_the_district_approve_and_the_hours_reach_the_ledger(
     assert count(session, select(func.count()).select_from(CreditRecord)) == 0
     final = review_declaration(make_ctx(world.district), did, approve=True)
     assert final.state == "已通过"
-    assert [(r.round, r.level_label, r.decision) for r in final.reviews] == [
+    assert [(r.round, r.review_level_label, r.decision) for r in final.reviews] == [
         (1, "初审", "通过"),
         (1, "终审", "通过"),
     ]
@@ -145,7 +145,7 @@ def test_a_return_needs_a_reason_and_the_resubmission_is_a_new_round(
     resubmit_declaration(make_ctx(world.school), did, changes=DeclarationInput(hours="24"))
     review_declaration(make_ctx(world.school), did, approve=True)
     done = review_declaration(make_ctx(world.district), did, approve=True)
-    assert [(r.round, r.level_label, r.decision, r.reason) for r in done.reviews] == [
+    assert [(r.round, r.review_level_label, r.decision, r.reason) for r in done.reviews] == [
         (1, "初审", "退回重新申报", "缺少盖章证明"),
         (2, "初审", "通过", None),
         (2, "终审", "退回重新申报", "学时偏多"),
