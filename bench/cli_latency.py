@@ -45,6 +45,8 @@ ROWS: list[tuple[str, list[str], float]] = [
     ("account list", ["account", "list"], READ),
     ("special-user list", ["special-user", "list"], READ),
     ("special-training list", ["special-training", "list"], READ),
+    ("credits list", ["credits", "list", "--limit", "50"], READ),
+    ("credits show", ["credits", "show", "{declaration}"], READ),
 ]
 
 
@@ -95,6 +97,7 @@ def main() -> None:
         "course_code": _first(env, ["course", "list", "--limit", "1"], "course_code"),
         "school_code": _first(env, ["school", "list", "--limit", "1"], "school_code"),
         "period": _first(env, ["period", "list"], "period"),
+        "declaration": _first(env, ["credits", "list", "--limit", "1"], "id"),
     }
     print(f"{'command':<22} {'median s':>9} {'target':>7}  exit")
     for label, argv, target in ROWS:

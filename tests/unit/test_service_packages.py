@@ -39,6 +39,7 @@ LIGHT_MODULES = (
     "jjadmin.services.billing.special_users",  # special-user list
     "jjadmin.services.billing.close",  # period close, the cron job
     "jjadmin.services.credits.verification",  # credits annual / cycle
+    "jjadmin.services.credits.queries",  # credits list / show
     "jjadmin.services.ability.recommend",  # ability recommend
     "jjadmin.services.notices.reads",  # notice list, me notices
     "jjadmin.services.learner_archive",  # me archive

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,12 +94,21 @@ def test_no_period_is_a_usage_error(cli: Cli, world: World, tmp_path: Path) -> N
 
 
 def test_undoing_a_grade_batch_takes_its_credits_back(
-    cli: Cli, world: World, tmp_path: Path
+    cli: Cli, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = grade_sheet(tmp_path, [[world.t1.learner_no, "C1", 90, None]])
     batch = cli.json("grade", "import", str(path), "--period", "2601")["batch_id"]
     assert cli.json("credits", "ledger", world.t1.learner_no)["total"] == "24"
+    # as in a process of its own (`jjadmin batch undo`): the grade import never ran there and
+    # the credits package loads its modules lazily, so `batch undo` itself must load the
+    # grades module that registers the ledger's undo follower
+    from jjadmin.services import credits, imports
+
+    monkeypatch.delitem(imports.UNDO_FOLLOWERS, "grade")
+    monkeypatch.delitem(sys.modules, "jjadmin.services.credits.grades")
+    monkeypatch.delattr(credits, "grades")
     cli.json("batch", "undo", str(batch), "--yes")
+    assert "grade" in imports.UNDO_FOLLOWERS
     assert cli.json("credits", "ledger", world.t1.learner_no)["total"] == "0"
     assert cli.json("grade", "list", "--period", "2601")["total"] == 0
 
