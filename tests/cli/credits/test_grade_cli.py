@@ -28,7 +28,7 @@ def test_grade_import_list_and_ledger(cli: Cli, world: World, tmp_path: Path) ->
         [[world.t1.learner_no, "C1", 88, "优"], [world.t2.learner_no, "C1", "不合格", None]],
     )
     doc = cli.json("grade", "import", str(path), "--period", "2601")
-    assert (doc["ok"], doc["created"], doc["passed"], doc["failed"]) == (True, 2, 1, 1)
+    assert (doc["ok"], doc["created"], doc["passed"], doc["not_passed"]) == (True, 2, 1, 1)
     listed = cli.json("grade", "list", "--period", "2601", "--course", "C1")
     assert [
         {k: i[k] for k in ("learner_no", "course_code", "score", "passed")} for i in listed["items"]
