@@ -26,4 +26,6 @@ ASSESS_IMPORT = ImportKind(
     reading="读取答题卡",
     columns=ANSWER_COLUMNS,
     load=_load_assess_service,
+    roles=("teacher", "school", "district", "city"),
+    action="进行诊断测评",
 )

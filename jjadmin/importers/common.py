@@ -56,16 +56,21 @@ class ImportKind:
     """One import, declared once.
 
     `name` is the batch kind; `title` and `reading` are what the command prints ("导入教师",
-    "读取教师表"); `columns` are the sheet's ColumnSpecs (or `columns_on(today)` when a
-    column's rule depends on the date); `read` replaces the generic reader; `load` imports
-    and returns the service (see the module docstring); `bulk` pauses the cyclic garbage
-    collector while a large sheet is read and imported (`bulk_allocation`).
+    "读取教师表"); `roles` are the roles that may run it at all and `action` what a refusal
+    names (checked before the file is read: a role that may never run it gets exit 3, not
+    the sheet's errors; the service checks again, and the per-row scope); `columns` are the
+    sheet's ColumnSpecs (or `columns_on(today)` when a column's rule depends on the date);
+    `read` replaces the generic reader; `load` imports and returns the service (see the
+    module docstring); `bulk` pauses the cyclic garbage collector while a large sheet is read
+    and imported (`bulk_allocation`).
     """
 
     name: str
     title: str
     reading: str
     load: Callable[[], LoadedService]
+    roles: tuple[str, ...] = ()
+    action: str = "导入"
     columns: Sequence[ColumnSpec] = ()
     columns_on: Callable[[date], Sequence[ColumnSpec]] | None = None
     read: TableReader | None = None
@@ -126,11 +131,14 @@ def run_import_kind(
     """Parse `path` as `kind` declares, then call its service with
     `(ctx, rows=…, pre_issues=…, file=…, options=…, notes=…, present=…, **service_kwargs)`.
 
-    The actor is resolved first (a missing login is said at once, whatever the file); the
-    service loads while the sheet is parsed (`ServiceLoader`).
+    The actor is resolved first (a missing login is said at once, whatever the file), and
+    refused (PermissionDenied, exit 3) when its role is not one of `kind.roles`, before the
+    file is read; the service loads while the sheet is parsed (`ServiceLoader`).
     Raises NotFound (4, no such file), FileRejected (1), and what the service raises.
     """
     ready = ServiceLoader(ctx, kind.load)  # the actor is known before the file is read
+    if kind.roles:  # and may run this import at all: exit 3 before the sheet is judged
+        ctx.require(*kind.roles, action=kind.action)
     max_rows = ctx.settings.max_rows if ctx.settings is not None else 1_000_000
     with bulk_allocation() if kind.bulk else _nothing():
         table, meta = parse_file(

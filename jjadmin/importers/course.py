@@ -85,4 +85,6 @@ COURSE_IMPORT = ImportKind(
     reading="读取课程表",
     columns=COURSE_COLUMNS,
     load=_load_course_service,
+    roles=("city", "district", "institution"),
+    action="导入课程",
 )

@@ -51,4 +51,6 @@ DECLARATION_IMPORT = ImportKind(
     reading="读取学时申报表",
     columns=DECLARATION_COLUMNS,
     load=_load_declaration_service,
+    roles=("city", "district", "school"),
+    action="导入学时申报",
 )

@@ -397,5 +397,7 @@ ENROLL_IMPORT = ImportKind(
     columns=ENROLL_COLUMNS,
     read=read_enroll_table,
     load=_load_enroll_service,
+    roles=("city", "district", "school"),
+    action="导入选课",
     bulk=True,
 )

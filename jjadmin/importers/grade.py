@@ -41,5 +41,7 @@ GRADE_IMPORT = ImportKind(
     reading="读取成绩表",
     columns=GRADE_COLUMNS,
     load=_load_grade_service,
+    roles=("city", "district", "institution", "school"),
+    action="导入成绩",
     bulk=True,
 )

@@ -28,4 +28,6 @@ PAYMENT_IMPORT = ImportKind(
     reading="读取缴费表",
     columns=PAYMENT_COLUMNS,
     load=_load_payment_service,
+    roles=("city", "institution"),
+    action="导入缴费",
 )

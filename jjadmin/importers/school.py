@@ -34,4 +34,6 @@ SCHOOL_IMPORT = ImportKind(
     reading="读取学校表",
     columns=SCHOOL_COLUMNS,
     load=_load_school_service,
+    roles=("city", "district"),
+    action="导入学校",
 )

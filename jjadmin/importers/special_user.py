@@ -33,4 +33,6 @@ CLEARING_IMPORT = ImportKind(
     reading="读取取消特殊用户名单",
     columns=CLEARING_COLUMNS,
     load=_load_clearing_service,
+    roles=("city", "district"),
+    action="集体取消特殊用户",
 )

@@ -243,5 +243,7 @@ TEACHER_IMPORT = ImportKind(
     reading="读取教师表",
     columns_on=teacher_columns,
     load=_load_teacher_service,
+    roles=("city", "district", "school"),
+    action="导入教师",
     bulk=True,
 )

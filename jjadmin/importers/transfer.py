@@ -38,4 +38,6 @@ TRANSFER_IMPORT = ImportKind(
     reading="读取调动表",
     columns=TRANSFER_COLUMNS,
     load=_load_transfer_service,
+    roles=("city", "district", "school"),
+    action="导入调动申请",
 )

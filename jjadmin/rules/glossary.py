@@ -173,7 +173,6 @@ GLOSSARY: dict[str, str] = {
     "recommended": "推荐课程",
     "selected": "已选",
     "passed": "通过人数（成绩）",
-    "failed": "未通过人数（成绩）",
     "selection_open": "当前在选课时间内",
     "source": "选课方式",
     "dropped_at": "删除时间",
@@ -222,7 +221,7 @@ GLOSSARY: dict[str, str] = {
     "remark": "备注",
     "recorded_at": "登记时间",
     "graded": "有成绩的人数",
-    "not_passed": "未通过人数（课程通过率）",
+    "not_passed": "未通过人数（成绩导入、课程通过率）",
     "rate": "通过率或达标率",
     "source_label": "学时来源的中文",
     "source_ref": "学时来源的编号",
@@ -346,6 +345,7 @@ RETIRED = {
     "school_admin": "is_school_admin",
     "special": "is_special",
     "rejected_rows": "errors",
+    "failed": "not_passed",  # grade import said failed, grade stats not_passed
 }
 
 

@@ -113,7 +113,7 @@ MATRIX: dict[str, Row] = {
     "enroll list": r("enroll list --period 2601", "*"),
     "enroll stats": r("enroll stats --period 2601", "admins", "system"),
     "enroll template": r("enroll template {out}", "*", "anonymous"),
-    "grade import": r("grade import {xlsx} --period 2601", "admins"),  # junk sheet: exit 1 first
+    "grade import": r("grade import {xlsx} --period 2601", "admins"),  # refused before the read
     "grade list": r("grade list --period 2601", "admins"),
     "grade stats": r("grade stats --period 2601", "admins"),
     "grade template": r("grade template {out}", "*", "anonymous"),

@@ -303,7 +303,7 @@ def import_grades(
                     )
                 )
         passed = sum(1 for g in plan if g.score.passed)
-        report.extra.update({"passed": passed, "failed": len(plan) - passed})
+        report.extra.update({"passed": passed, "not_passed": len(plan) - passed})
 
     def apply(
         session: Session,

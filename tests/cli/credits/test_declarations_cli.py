@@ -435,3 +435,23 @@ def test_nasty_sheets_are_refused_whole(cli: Cli, data: Data, xlsx: Callable[...
     assert bad["created"] == 0 and {e["column"] for e in bad["errors"]} >= {"学时"}
     cli.login("admin")
     assert cli.json("credits", "list")["total"] == 0
+
+
+@pytest.mark.parametrize("broken", ["unreadable", "bad-rows"])
+def test_a_role_that_may_not_import_declarations_is_refused_before_the_sheet_is_read(
+    cli: Cli, data: Data, xlsx: Callable[..., Path], broken: str
+) -> None:
+    if broken == "unreadable":
+        sheet = cli.tmp / "申报.xlsx"
+        sheet.write_bytes(PDF)  # a PDF named .xlsx
+    else:
+        sheet = xlsx("坏.xlsx", HEADERS[:7], [["坏学号XYZ", 1900, "x", "y", "z", "w", -4]])
+    cli.add_account("inst", "institution", "--institution", "广州市教师培训机构")
+    cli.login("inst")  # an admin whose role never imports 学时申报
+    for who in ("inst", "teacher"):
+        if who == "teacher":
+            cli.login_teacher(data.learners[1], data.first_passwords[1])
+        result = cli.run("credits", "import", str(sheet), "--json", code=3)
+        text = result.stdout + result.stderr
+        assert "无权导入学时申报" in text
+        assert "坏学号XYZ" not in text and '"row"' not in text and "xlsx" not in text

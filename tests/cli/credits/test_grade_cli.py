@@ -29,7 +29,7 @@ def test_grade_import_list_and_ledger(cli: Cli, world: World, tmp_path: Path) ->
         [[world.t1.learner_no, "C1", 88, "优"], [world.t2.learner_no, "C1", "不合格", None]],
     )
     doc = cli.json("grade", "import", str(path), "--period", "2601")
-    assert (doc["ok"], doc["created"], doc["passed"], doc["failed"]) == (True, 2, 1, 1)
+    assert (doc["ok"], doc["created"], doc["passed"], doc["not_passed"]) == (True, 2, 1, 1)
     listed = cli.json("grade", "list", "--period", "2601", "--course", "C1")
     assert [
         {k: i[k] for k in ("learner_no", "course_code", "score", "passed")} for i in listed["items"]
@@ -152,3 +152,23 @@ def test_grade_template_has_the_sheet_columns(cli: Cli, tmp_path: Path) -> None:
         "期数",
     ]
     cli.run("grade", "template", str(path), code=5)
+
+
+@pytest.mark.parametrize("broken", ["unreadable", "bad-rows"])
+def test_a_role_that_may_not_grade_is_refused_before_the_sheet_is_read(
+    cli: Cli, world: World, tmp_path: Path, broken: str
+) -> None:
+    if broken == "unreadable":
+        path = tmp_path / "成绩.xlsx"
+        path.write_bytes(b"PK\x03\x04 not a workbook")
+    else:
+        path = grade_sheet(tmp_path, [["坏学号XYZ", "C1", 101, None]])
+    cli.add_account("sys", "system")
+    cli.login("sys")  # an operator role that never grades
+    for who in ("sys", "teacher"):
+        if who == "teacher":
+            cli.login_teacher(world.t1.learner_no, world.t1.id_number[-6:].upper())
+        result = cli.run("grade", "import", str(path), "--period", "2601", "--json", code=3)
+        text = result.stdout + result.stderr
+        assert "无权导入成绩" in text
+        assert "坏学号XYZ" not in text and '"row"' not in text and "xlsx" not in text

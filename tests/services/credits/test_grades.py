@@ -49,7 +49,7 @@ def test_a_pass_credits_the_course_and_a_fail_does_not(
     )
     report = import_grades(make_ctx, world.city, path)
     assert report.ok and (report.created, report.updated) == (3, 0)
-    assert report.extra == {"passed": 2, "failed": 1}
+    assert report.extra == {"passed": 2, "not_passed": 1}
     assert ledger(session) == [
         (world.t1.learner_no, "C1", 2026, "24", "专业科目"),
         (world.t3.learner_no, "C1", 2026, "24", "专业科目"),
