@@ -250,8 +250,6 @@ class Slow:
 def test_two_runs_at_once_never_send_the_same_text(
     make_ctx: Any, city: City, monkeypatch: pytest.MonkeyPatch, session: Session
 ) -> None:
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("SQLite runs one writer at a time (BEGIN IMMEDIATE)")
     import threading
 
     monkeypatch.setattr(texts, "CHUNK", 1)
