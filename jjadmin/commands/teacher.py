@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from jjadmin.commands import teacher_review
 from jjadmin.commands._context import output, service_context
-from jjadmin.commands._filters import choice_option, values_option
 from jjadmin.commands._options import (
     DistrictOpt,
     DryRunOpt,
@@ -29,38 +29,30 @@ from jjadmin.commands._options import (
     YesOpt,
 )
 from jjadmin.commands._output import Col, Output, human
+from jjadmin.commands.teacher_grants import admin_app, principal_app
+from jjadmin.commands.teacher_options import (
+    AddressOpt,
+    EmailOpt,
+    LearnerArg,
+    LockedOpt,
+    MobileOpt,
+    ReviewStateOpt,
+    SpecialOpt,
+    StageOpt,
+    StatusOpt,
+    SubjectOpt,
+    TitleOpt,
+)
 from jjadmin.exporters.files import claim_output
-from jjadmin.rules import labels
 
 if TYPE_CHECKING:
     from jjadmin.importers.common import ImportOutcome
     from jjadmin.services.teachers.views import TeacherDetail, TeacherFilter
 
 app = typer.Typer(help="教师管理", no_args_is_help=True)
-principal_app = typer.Typer(help="校长授权（一个学校一位校长）", no_args_is_help=True)
 app.add_typer(principal_app, name="principal")
-admin_app = typer.Typer(
-    help="授权：本校多位教师为学校继续教育管理员，共同分担管理工作", no_args_is_help=True
-)
 app.add_typer(admin_app, name="admin")
 
-LearnerArg = Annotated[str, typer.Argument(help="继续教育学号（14 位）")]
-StatusOpt = Annotated[
-    str | None, values_option("--status", ("在职", "离职", "退休"), help="在岗状态")
-]
-ReviewStateOpt = Annotated[
-    str | None, choice_option("--review-state", labels.REVIEW_STATE, help="审核状态")
-]
-TitleOpt = Annotated[str | None, typer.Option("--title", help="职称")]
-StageOpt = Annotated[str | None, typer.Option("--stage", help="任教学段")]
-SubjectOpt = Annotated[str | None, typer.Option("--subject", help="任教学科")]
-MobileOpt = Annotated[str | None, typer.Option("--mobile", help="手机号")]
-EmailOpt = Annotated[str | None, typer.Option("--email", help="电子邮箱")]
-AddressOpt = Annotated[str | None, typer.Option("--address", help="通讯地址")]
-NameOpt = Annotated[str | None, typer.Option("--name", help="姓名")]
-IdNumberOpt = Annotated[str | None, typer.Option("--id-number", help="18 位身份证号")]
-SpecialOpt = Annotated[bool, typer.Option("--special", help="只看特殊用户")]
-LockedOpt = Annotated[bool, typer.Option("--locked", help="只看已锁定账号的教师")]
 
 ACCOUNT_RULE = (
     "教师登录账号：用户名为继续教育学号，初始密码为身份证号后 6 位（末位 X 为大写）；"
@@ -490,149 +482,8 @@ def teacher_purge(
     out.result(f"已清除学号 {no} 的个人信息", learner_no=no)
 
 
-@app.command("reopen", epilog="示例：jjadmin teacher reopen 44012600000001")
-def teacher_reopen(ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False) -> None:
-    """重新更新：退回教师信息，让教师在个人平台修改后重新提交审核。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.services import teachers
-
-    r = teachers.reopen_teacher(service_context(ctx), learner_no)
-    out.result(
-        f"已退回学号 {r.learner_no} 的信息（第 {r.round} 轮），教师可用 jjadmin me update 提交修改",
-        learner_no=r.learner_no,
-        round=r.round,
-        review_state=r.review_state,
-    )
-
-
-@app.command(
-    "submit", epilog="示例: jjadmin teacher submit 44012600000001 --id-number 44010419900101123X"
-)
-def teacher_submit(
-    ctx: typer.Context,
-    learner_no: LearnerArg,
-    name: NameOpt = None,
-    id_number: IdNumberOpt = None,
-    mobile: MobileOpt = None,
-    email: EmailOpt = None,
-    address: AddressOpt = None,
-    title: TitleOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """代教师提交信息修改（姓名、身份证号等），等待审核（已提交未审核）。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.services import teachers
-
-    r = teachers.submit_change(
-        service_context(ctx),
-        learner_no,
-        name=name,
-        id_number=id_number,
-        mobile=mobile,
-        email=email,
-        address=address,
-        title=title,
-    )
-    out.result(
-        f"已提交学号 {r.learner_no} 的信息修改（第 {r.round} 轮），等待审核："
-        f"jjadmin teacher review {r.learner_no} --approve",
-        learner_no=r.learner_no,
-        round=r.round,
-        review_state=r.review_state,
-    )
-
-
-@app.command(
-    "review", epilog="示例: jjadmin teacher review 44012600000001 --reject --reason 证件不符"
-)
-def teacher_review(
-    ctx: typer.Context,
-    learner_no: LearnerArg,
-    approve: Annotated[bool, typer.Option("--approve", help="审核通过，修改生效")] = False,
-    reject: Annotated[bool, typer.Option("--reject", help="驳回（需 --reason）")] = False,
-    reason: Annotated[str | None, typer.Option("--reason", help="驳回原因")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """审核教师提交的信息修改：--approve 生效，--reject --reason 驳回。"""
-    if approve == reject:
-        raise typer.BadParameter(
-            "请指定 --approve 或 --reject 之一", param_hint="--approve/--reject"
-        )
-    out = output(ctx, as_json=as_json)
-    from jjadmin.services import teachers
-
-    r = teachers.review_change(service_context(ctx), learner_no, approve=approve, reason=reason)
-    verdict = "审核通过，修改已生效" if approve else "已驳回"
-    out.result(
-        f"学号 {r.learner_no} 第 {r.round} 轮信息修改{verdict}",
-        learner_no=r.learner_no,
-        round=r.round,
-        state=r.state,
-        review_state=r.review_state,
-    )
-
-
-@principal_app.command("grant", epilog="示例：jjadmin teacher principal grant 44012600000001")
-def teacher_principal_grant(
-    ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
-) -> None:
-    """授权校长：该教师的账号同时可作为本校管理员登录管理平台。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.services import teachers
-
-    code = teachers.grant_principal(service_context(ctx), learner_no)
-    out.result(
-        f"已授权学号 {learner_no} 为学校 {code} 的校长", learner_no=learner_no, school_code=code
-    )
-
-
-@principal_app.command("revoke", epilog="示例：jjadmin teacher principal revoke 44012600000001")
-def teacher_principal_revoke(
-    ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
-) -> None:
-    """取消校长授权（校长调离本校时）。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.services import teachers
-
-    code = teachers.revoke_principal(service_context(ctx), learner_no)
-    out.result(
-        f"已取消学号 {learner_no} 在学校 {code} 的校长授权",
-        learner_no=learner_no,
-        school_code=code,
-    )
-
-
-@admin_app.command("grant", epilog="示例: jjadmin teacher admin grant 44012600000001")
-def teacher_admin_grant(
-    ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
-) -> None:
-    """授权本校教师为学校继续教育管理员（可授权多位，与校长共同分担管理工作）；该教师的账号
-    同时可作为本校管理员使用，调离或归档为离职/退休时授权自动取消。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.services import teachers
-
-    code = teachers.grant_school_admin(service_context(ctx), learner_no)
-    out.result(
-        f"已授权学号 {learner_no} 为学校 {code} 的学校继续教育管理员",
-        learner_no=learner_no,
-        school_code=code,
-    )
-
-
-@admin_app.command("revoke", epilog="示例: jjadmin teacher admin revoke 44012600000001")
-def teacher_admin_revoke(
-    ctx: typer.Context, learner_no: LearnerArg, as_json: JsonOpt = False
-) -> None:
-    """取消教师的学校继续教育管理员授权。"""
-    out = output(ctx, as_json=as_json)
-    from jjadmin.services import teachers
-
-    code = teachers.revoke_school_admin(service_context(ctx), learner_no)
-    out.result(
-        f"已取消学号 {learner_no} 在学校 {code} 的学校继续教育管理员授权",
-        learner_no=learner_no,
-        school_code=code,
-    )
+# 信息审核 (reopen, submit, review): commands/teacher_review.py, listed here in the tree
+app.registered_commands.extend(teacher_review.app.registered_commands)
 
 
 @app.command("unlock", epilog="示例：jjadmin teacher unlock 44012600000001")
