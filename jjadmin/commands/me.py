@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from jjadmin.commands._filters import values_option
+from jjadmin.commands._options import JsonOpt, OverwriteOpt
 from jjadmin.rules import labels
 
 app = typer.Typer(help="学员个人平台", no_args_is_help=True)
@@ -19,9 +20,7 @@ def me_show(
     show_id: Annotated[
         bool, typer.Option("--show-id", help="显示完整身份证号和手机号（需已短信验证）")
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """查看本人的教师信息与信息审核记录。"""
     from jjadmin.commands._context import output, service_context
@@ -52,9 +51,7 @@ def me_update(
     id_number: Annotated[
         str | None, typer.Option("--id-number", help="身份证号（须学校先“重新更新”，提交审核）")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """信息更新：手机号、电子邮箱、通讯地址直接修改；任教学段、任教学科、职称提交学校管理员审核。
 
@@ -123,9 +120,7 @@ def me_courses(
     mine: Annotated[bool, typer.Option("--mine", help="只看我已选的课程（我的课单）")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=100000, help="最多显示条数")] = 1000,
     offset: Annotated[int, typer.Option("--offset", min=0, help="跳过前 N 条")] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """课程超市：本期可选的课程（有剩余名额），以及按所缺学时、任教学科和学段推荐的 5–8 门课程。"""
     from jjadmin.commands._context import output, service_context
@@ -182,9 +177,7 @@ def me_enroll(
     ctx: typer.Context,
     courses: Annotated[list[str], typer.Argument(help="课程编号（可多个）")],
     period: Annotated[str | None, typer.Option("--period", help="期数（默认当前期）")] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """自主选课（仅在选课时间内；“能力提升工程”课程须诊断测评后用 jjadmin ability confirm
     确认；校本培训由学校报读，专项培训须报名：jjadmin me apply）。"""
@@ -209,9 +202,7 @@ def me_apply(
         str | None, typer.Option("--period", help="期数（同一编号有多期项目时）")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="报名说明")] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """报名专项培训：经本校校长（或学校管理员）、区培训管理员、承担项目的培训机构依次审核通过后
     获得培训资格。"""
@@ -247,9 +238,7 @@ def me_declare(
         list[Path] | None,
         typer.Option("--attach", help="证明材料（PDF、JPG、PNG，每个 ≤ 10 MB；可多次给出）"),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """个人申报继续教育学时（在“非广州市中小学教师继续教育网”参加的培训），打印申报编号；
     所在学校初审、区终审通过后计入学时。被退回后用 jjadmin credits resubmit 编号 重新提交。"""
@@ -280,9 +269,7 @@ def me_drop(
     ctx: typer.Context,
     course: Annotated[str, typer.Argument(help="课程编号")],
     period: Annotated[str | None, typer.Option("--period", help="期数（默认当前期）")] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """取消选课（仅在选课时间内；已缴费的选课不能取消）。"""
     from jjadmin.commands._context import output, service_context
@@ -300,9 +287,7 @@ def me_drop(
 def me_hours(
     ctx: typer.Context,
     year: Annotated[int | None, typer.Option("--year", help="年度（默认今年）")] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """本人学时：年度要求、已获得（按学时类型）、已选课未结业、尚缺学时，以及该年度的学时台账。"""
     from jjadmin.commands._context import output, service_context
@@ -342,12 +327,8 @@ def me_certificate(
     course: Annotated[str, typer.Option("--course", help="课程编号")],
     period: Annotated[str, typer.Option("--period", help="期数，如 2601")],
     out_file: Annotated[Path, typer.Option("--out", help="输出 PDF 文件")],
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="允许覆盖已存在的输出文件")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    overwrite: OverwriteOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """打印本人已通过课程的学习证明（PDF，带验证码）。"""
     from jjadmin.commands._context import output, service_context
@@ -371,9 +352,7 @@ def me_passwd(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="从标准输入读取：第一行原密码，第二行新密码")
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """修改我的登录密码（首次登录的初始密码、被重置的密码须先修改）。"""
     from jjadmin.commands._context import output, service_context
@@ -395,9 +374,7 @@ def me_passwd(
 def me_notices(
     ctx: typer.Context,
     unread: Annotated[bool, typer.Option("--unread", help="只看未读的公告")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """通知公告：发给本校（及本区、全部单位）的公告。"""
     from jjadmin.commands._context import output, service_context
@@ -430,9 +407,7 @@ def me_archive(
     ctx: typer.Context,
     year: Annotated[int | None, typer.Option("--year", help="只看该年度的课程")] = None,
     period: Annotated[str | None, typer.Option("--period", help="只看该期的课程")] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="输出一个 JSON 文档（供脚本使用）")
-    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """我的档案：各期所选课程（状态、缴费、成绩、获得学时），按年度汇总，以及专项培训记录。"""
     from jjadmin.commands._context import output, service_context
