@@ -276,6 +276,25 @@ UNDO_FOLLOWERS: dict[str, UndoFollower] = {}
 FOLLOWED: dict[str, str] = {"grade": "enrollment_id"}
 
 
+def _current_versions(
+    session: Session, changes: Sequence[BatchChange]
+) -> dict[tuple[str, int], int]:
+    """The version of every row a batch changed, read per table in chunks (not a query per row)."""
+    ids: dict[str, list[int]] = {}
+    for ch in changes:
+        ids.setdefault(ch.table_name, []).append(ch.row_id)
+    found: dict[tuple[str, int], int] = {}
+    for name, row_ids in ids.items():
+        t = metadata.tables[name]
+        for i in range(0, len(row_ids), 500):
+            chunk = row_ids[i : i + 500]
+            for row_id, version in session.execute(
+                select(t.c.id, t.c.version).where(t.c.id.in_(chunk))
+            ):
+                found[(name, row_id)] = version
+    return found
+
+
 def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
     """Revert a batch's own changes when nothing later changed the same rows.
 
@@ -303,10 +322,9 @@ def undo_batch(ctx: ServiceContext, batch_id: int) -> dict[str, int]:
             .all()
         )
         tables = metadata.tables
+        current = _current_versions(session, changes)
         for ch in changes:
-            t = tables[ch.table_name]
-            ver = session.execute(select(t.c.version).where(t.c.id == ch.row_id)).scalar()
-            if ver != ch.version_after:
+            if current.get((ch.table_name, ch.row_id)) != ch.version_after:
                 conflicts.append(f"{ch.table_name}#{ch.row_id}")
         for name in INSERT_TABLES:
             t = tables[name]
